@@ -1,0 +1,128 @@
+// The environment, parsed once at start-up into a frozen, typed object. Every default lives
+// here; every rule's message names the variable and the rule it broke.
+import path from 'node:path';
+import { ConfigError } from './errors.ts';
+import { parseBackends, type BackendSettings } from './providers/registry.ts';
+
+export interface Config {
+  readonly databaseUrl: string | undefined;
+  readonly dataDir: string;
+  readonly host: string;
+  readonly port: number;
+  readonly adminHost: string;
+  readonly adminPort: number;
+  readonly backends: Readonly<Record<string, BackendSettings>>;
+  readonly threads: number;
+  readonly httpConnections: number;
+  readonly dbPoolMax: number;
+  readonly dispatcher: boolean;
+  readonly listen: boolean;
+  readonly pollSeconds: number;
+  readonly apiToken: string | undefined;
+  readonly leaseSeconds: number;
+  readonly retryBaseSeconds: number;
+  readonly maxAttempts: number;
+  readonly shutdownGraceSeconds: number;
+  readonly batchSize: number;
+  readonly defaultFrom: string | undefined;
+  readonly maxBodyBytes: number;
+  readonly sendTimeoutSeconds: number;
+}
+
+type Env = Record<string, string | undefined>;
+
+/** An empty variable means the same as an unset one. */
+function read(env: Env, name: string): string | undefined {
+  const value = env[name];
+  return value === undefined || value.trim() === '' ? undefined : value.trim();
+}
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = read(env, name);
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!/^-?\d+$/.test(raw) || !Number.isSafeInteger(value) || value < min || value > max) {
+    throw new ConfigError(`${name} must be an integer from ${min} to ${max} (got "${raw}")`);
+  }
+  return value;
+}
+
+function seconds(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = read(env, name);
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!/^\d+(\.\d+)?$/.test(raw) || value < min || value > max) {
+    throw new ConfigError(`${name} must be a number of seconds from ${min} to ${max} (got "${raw}")`);
+  }
+  return value;
+}
+
+function onOff(env: Env, name: string, fallback: boolean): boolean {
+  const raw = read(env, name);
+  if (raw === undefined) return fallback;
+  if (raw === 'on' || raw === 'true' || raw === '1') return true;
+  if (raw === 'off' || raw === 'false' || raw === '0') return false;
+  throw new ConfigError(`${name} must be "on" or "off" (got "${raw}")`);
+}
+
+function port(env: Env, name: string, fallback: number): number {
+  return integer(env, name, fallback, 0, 65535);
+}
+
+function databaseUrl(env: Env): string | undefined {
+  const raw = read(env, 'DATABASE_URL');
+  if (raw === undefined) return undefined;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    // Never echo the value: it usually carries a password.
+    throw new ConfigError('DATABASE_URL must be a URL like postgres://user:password@host:5432/database');
+  }
+  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
+    throw new ConfigError(`DATABASE_URL must use the postgres:// or postgresql:// scheme (got "${url.protocol}")`);
+  }
+  return raw;
+}
+
+const MiB = 1024 * 1024;
+
+export function loadConfig(env: Env = process.env): Config {
+  const dataDir = path.resolve(read(env, 'POST_OFFICE_DATA_DIR') ?? './.post-office');
+  const leaseSeconds = integer(env, 'POST_OFFICE_LEASE_SECONDS', 60, 5, 86_400);
+  const sendTimeoutSeconds = seconds(env, 'POST_OFFICE_SEND_TIMEOUT_SECONDS', 30, 1, 600);
+  if (sendTimeoutSeconds >= leaseSeconds) {
+    throw new ConfigError(
+      `POST_OFFICE_SEND_TIMEOUT_SECONDS must be shorter than POST_OFFICE_LEASE_SECONDS (${sendTimeoutSeconds} >= ${leaseSeconds})`,
+    );
+  }
+  const apiToken = read(env, 'POST_OFFICE_API_TOKEN');
+  if (apiToken !== undefined && apiToken.length < 16) {
+    throw new ConfigError('POST_OFFICE_API_TOKEN must be at least 16 characters long');
+  }
+  const config: Config = {
+    databaseUrl: databaseUrl(env),
+    dataDir,
+    host: read(env, 'POST_OFFICE_HOST') ?? '127.0.0.1',
+    port: port(env, 'POST_OFFICE_PORT', 8587),
+    adminHost: read(env, 'POST_OFFICE_ADMIN_HOST') ?? '0.0.0.0',
+    adminPort: port(env, 'POST_OFFICE_ADMIN_PORT', 9587),
+    backends: parseBackends(read(env, 'POST_OFFICE_BACKENDS'), path.join(dataDir, 'outbox')),
+    threads: integer(env, 'POST_OFFICE_THREADS', 2, 1, 64),
+    httpConnections: integer(env, 'POST_OFFICE_HTTP_CONNECTIONS', 8, 1, 256),
+    dbPoolMax: integer(env, 'POST_OFFICE_DB_POOL_MAX', 4, 2, 100),
+    dispatcher: onOff(env, 'POST_OFFICE_DISPATCHER', true),
+    listen: onOff(env, 'POST_OFFICE_LISTEN', true),
+    pollSeconds: seconds(env, 'POST_OFFICE_POLL_SECONDS', 1, 0.05, 60),
+    apiToken,
+    leaseSeconds,
+    retryBaseSeconds: seconds(env, 'POST_OFFICE_RETRY_BASE_SECONDS', 10, 0, 86_400),
+    maxAttempts: integer(env, 'POST_OFFICE_MAX_ATTEMPTS', 6, 1, 100),
+    shutdownGraceSeconds: seconds(env, 'POST_OFFICE_SHUTDOWN_GRACE_SECONDS', 20, 0, 3600),
+    batchSize: integer(env, 'POST_OFFICE_BATCH_SIZE', 200, 1, 10_000),
+    defaultFrom: read(env, 'POST_OFFICE_DEFAULT_FROM'),
+    maxBodyBytes: integer(env, 'POST_OFFICE_MAX_BODY_BYTES', 32 * MiB, 1024, 1024 * MiB),
+    sendTimeoutSeconds,
+  };
+  return Object.freeze(config);
+}

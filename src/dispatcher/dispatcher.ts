@@ -1,0 +1,230 @@
+// The dispatcher: a reconcile loop on the main thread between the queue and the worker pool.
+//
+//   stopped ──start()──▶ running ──stop()──▶ draining ──▶ stopped
+//
+// While running, every wake (NOTIFY, a local enqueue, the poll timer, a finished send):
+//   1. claim   — when fewer than `capacity` claimed emails wait, claim due emails (priority,
+//                then due time) under a lease, up to 2 × capacity held in all;
+//   2. fill    — hand waiting emails to the pool while fewer than `capacity` are in flight.
+// Each result becomes a completion; completions are written in batches, guarded by lease owner
+// and attempt. Every lease/3 the leases of everything held are extended (a send may be slow);
+// every lease/2 the leases other sidecars left to expire (they died) are rescued.
+// Draining: claimed-but-unsent emails are released at once (their attempt undone), in-flight
+// sends get the grace period to finish and be recorded, then the pool may close.
+import type { Logger } from 'pino';
+import type { Config } from '../config.ts';
+import type { MainMetrics } from '../metrics/main-metrics.ts';
+import type { ClaimedEmail, Completion, Finished, QueueStore } from '../queue/store.ts';
+import type { SendOutcome } from '../worker/messages.ts';
+import type { WorkerPool } from '../worker/pool.ts';
+import { retryDelaySeconds } from './retry-policy.ts';
+
+export interface DispatcherDeps {
+  config: Config;
+  store: QueueStore;
+  pool: WorkerPool;
+  metrics: MainMetrics;
+  logger: Logger;
+  /** This sidecar's lease owner name, unique per process. */
+  owner: string;
+}
+
+/** Turns one send outcome into what is recorded. */
+export function decide(email: ClaimedEmail, result: SendOutcome, retryBaseSeconds: number, now = Date.now()): Completion {
+  const base = { id: email.id, attempt: email.attempt, providerMessageId: null, retryInSeconds: 0 };
+  if (result.outcome === 'ok') return { ...base, status: 'sent', providerMessageId: result.providerMessageId, code: null, message: null };
+  if (result.outcome === 'permanent') return { ...base, status: 'failed', code: result.code, message: result.message };
+  if (email.attempt >= email.maxAttempts) {
+    return { ...base, status: 'failed', code: result.code, message: `gave up after ${email.attempt} attempts: ${result.message}` };
+  }
+  const delay = retryDelaySeconds(email.attempt, retryBaseSeconds, result.retryAfterSeconds);
+  if (email.expiresAt !== null && now + delay * 1000 >= email.expiresAt.getTime()) {
+    return { ...base, status: 'expired', code: result.code, message: `expires before the next attempt: ${result.message}` };
+  }
+  return { ...base, status: 'queued', code: result.code, message: `retry in ${Math.ceil(delay)}s: ${result.message}`, retryInSeconds: delay };
+}
+
+export class Dispatcher {
+  private readonly deps: DispatcherDeps;
+  private readonly waiting: ClaimedEmail[] = [];
+  private readonly inflight = new Map<string, ClaimedEmail>();
+  private completions: Completion[] = [];
+  private timers: NodeJS.Timeout[] = [];
+  private state: 'stopped' | 'running' | 'draining' = 'stopped';
+  private claiming = false;
+  private claimAgain = false;
+  private wakeScheduled = false;
+  private flushing: Promise<void> | undefined;
+  private drained: (() => void) | undefined;
+  private lastErrorLog = 0;
+
+  constructor(deps: DispatcherDeps) {
+    this.deps = deps;
+  }
+
+  get held(): number {
+    return this.waiting.length + this.inflight.size;
+  }
+
+  start(): void {
+    if (this.state !== 'stopped') return;
+    this.state = 'running';
+    const { config } = this.deps;
+    const every = (seconds: number, task: () => void) => {
+      const timer = setInterval(task, seconds * 1000);
+      timer.unref();
+      this.timers.push(timer);
+    };
+    every(config.pollSeconds, () => this.wake());
+    every(config.leaseSeconds / 3, () => void this.heartbeat());
+    every(config.leaseSeconds / 2, () => void this.rescue());
+    void this.rescue();
+    this.wake();
+  }
+
+  /** Asks for a claim-and-fill pass soon; many wakes in one tick make one pass. */
+  wake(): void {
+    if (this.state !== 'running' || this.wakeScheduled) return;
+    this.wakeScheduled = true;
+    setImmediate(() => {
+      this.wakeScheduled = false;
+      void this.claim();
+    });
+  }
+
+  private async claim(): Promise<void> {
+    if (this.claiming) {
+      this.claimAgain = true;
+      return;
+    }
+    const { config, store, pool, owner } = this.deps;
+    this.claiming = true;
+    try {
+      do {
+        this.claimAgain = false;
+        const room = 2 * pool.capacity - this.held;
+        if (this.state !== 'running' || this.waiting.length >= pool.capacity || room <= 0) break;
+        const limit = Math.min(config.batchSize, room);
+        const claimed = await store.claim(owner, limit, config.leaseSeconds);
+        for (const email of claimed) {
+          if (email.status === 'expired') this.deps.metrics.finished.inc({ backend: email.backend, status: 'expired' });
+          else this.waiting.push(email);
+        }
+        this.fill();
+        if (claimed.length === limit) this.claimAgain = true;
+      } while (this.claimAgain);
+    } catch (err) {
+      this.logError('claim failed', err);
+    } finally {
+      this.claiming = false;
+    }
+  }
+
+  private fill(): void {
+    const { pool } = this.deps;
+    while (this.state === 'running' && this.inflight.size < pool.capacity) {
+      const email = this.waiting.shift();
+      if (email === undefined) break;
+      this.inflight.set(email.id, email);
+      pool.run({ backend: email.backend, message: email.message }).then(
+        (result) => this.finish(email, result),
+        (err: unknown) => this.finish(email, { outcome: 'retryable', code: 'WORKER_ERROR', message: (err as Error).message }),
+      );
+    }
+  }
+
+  private finish(email: ClaimedEmail, result: SendOutcome): void {
+    this.inflight.delete(email.id);
+    this.completions.push(decide(email, result, this.deps.config.retryBaseSeconds));
+    void this.flush();
+    if (this.state === 'running') {
+      this.fill();
+      this.wake();
+    } else if (this.inflight.size === 0) {
+      this.drained?.();
+    }
+  }
+
+  /** Writes buffered completions in one statement; arrivals during a write go in the next. */
+  private flush(): Promise<void> {
+    if (this.flushing !== undefined) return this.flushing;
+    if (this.completions.length === 0) return Promise.resolve();
+    const batch = this.completions;
+    this.completions = [];
+    this.flushing = this.deps.store.complete(this.deps.owner, batch).then(
+      (finished) => this.countFinished(finished),
+      (err: unknown) => {
+        // Keep them for the next write; if the lease runs out first, another sidecar retries.
+        this.completions = batch.concat(this.completions);
+        this.logError('recording results failed', err);
+        return new Promise<void>((resolve) => setTimeout(resolve, 1000).unref());
+      },
+    ).finally(() => {
+      this.flushing = undefined;
+      if (this.completions.length > 0) void this.flush();
+    });
+    return this.flushing;
+  }
+
+  private countFinished(finished: Finished[]): void {
+    for (const email of finished) {
+      if (email.status === 'sent' || email.status === 'failed' || email.status === 'expired') {
+        this.deps.metrics.finished.inc({ backend: email.backend, status: email.status });
+      }
+    }
+  }
+
+  private async heartbeat(): Promise<void> {
+    const { store, owner, config } = this.deps;
+    const ids = [...this.inflight.keys(), ...this.waiting.map((email) => email.id)];
+    await store.extendLeases(owner, ids, config.leaseSeconds).catch((err: unknown) => this.logError('extending leases failed', err));
+  }
+
+  private async rescue(): Promise<void> {
+    try {
+      const rescued = await this.deps.store.rescueExpiredLeases();
+      if (rescued.length > 0) {
+        this.deps.logger.warn({ count: rescued.length }, 'rescued emails whose sidecar let the lease expire');
+        this.countFinished(rescued);
+        this.wake();
+      }
+    } catch (err) {
+      this.logError('rescuing expired leases failed', err);
+    }
+  }
+
+  private logError(what: string, err: unknown): void {
+    // One line per 10 s at most: during a database outage every tick fails.
+    if (Date.now() - this.lastErrorLog < 10_000) return;
+    this.lastErrorLog = Date.now();
+    this.deps.logger.error({ err: (err as Error).message }, what);
+  }
+
+  /**
+   * Stops claiming, releases what was claimed but not started, and waits up to `graceMs` for
+   * in-flight sends to finish and be recorded. Returns how many were released and how many
+   * were still in flight at the deadline (those keep their lease and return when it expires).
+   */
+  async stop(graceMs: number): Promise<{ released: number; unfinished: number }> {
+    if (this.state !== 'running') return { released: 0, unfinished: 0 };
+    this.state = 'draining';
+    for (const timer of this.timers) clearInterval(timer);
+    this.timers = [];
+    const unstarted = this.waiting.splice(0).map((email) => email.id);
+    const released = await this.deps.store.release(this.deps.owner, unstarted).catch((err: unknown) => {
+      this.logError('releasing leases failed', err);
+      return 0;
+    });
+    if (this.inflight.size > 0) {
+      await new Promise<void>((resolve) => {
+        this.drained = resolve;
+        setTimeout(resolve, graceMs).unref();
+      });
+    }
+    const unfinished = this.inflight.size;
+    // Record what finished; give up after a few tries if the database is gone (the leases expire).
+    for (let tries = 0; tries < 5 && (this.flushing !== undefined || this.completions.length > 0); tries++) await this.flush();
+    this.state = 'stopped';
+    return { released, unfinished };
+  }
+}

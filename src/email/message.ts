@@ -1,0 +1,44 @@
+// The email as the queue stores it and as it crosses into a worker thread: plain data only,
+// because class identity does not survive postMessage.
+
+export const priorities = ['now', 'high', 'medium', 'low'] as const;
+export type Priority = (typeof priorities)[number];
+
+export const statuses = ['queued', 'sending', 'sent', 'failed', 'cancelled', 'expired'] as const;
+export type EmailStatus = (typeof statuses)[number];
+
+export interface Attachment {
+  filename: string;
+  /** base64 */
+  content: string;
+  content_type?: string;
+  /** Makes the attachment inline, referenced as cid:<content_id> from the HTML. */
+  content_id?: string;
+}
+
+/** What a provider needs to deliver one email. Addresses are already validated. */
+export interface EmailMessage {
+  id: string;
+  from: string;
+  to: string[];
+  cc: string[];
+  bcc: string[];
+  reply_to: string[];
+  subject: string;
+  text?: string;
+  html?: string;
+  headers: Record<string, string>;
+  attachments: Attachment[];
+  tags: string[];
+  metadata: Record<string, string>;
+}
+
+/** A validated enqueue request, ready to insert. */
+export interface NewEmail {
+  id: string;
+  priority: Priority;
+  backend: string;
+  scheduledAt: Date | null;
+  expiresAt: Date | null;
+  message: EmailMessage;
+}

@@ -1,0 +1,39 @@
+// RFC 5322 message bytes, built by nodemailer's MailComposer (never by hand).
+import MailComposer from 'nodemailer/lib/mail-composer/index.js';
+import type { EmailMessage } from './message.ts';
+
+function domainOf(address: string): string {
+  const match = /@([^>\s]+)>?\s*$/.exec(address);
+  return match?.[1] ?? 'post-office.invalid';
+}
+
+/** The Message-ID is derived from the email id, so every retry carries the same one. */
+export function messageId(message: EmailMessage): string {
+  return `<${message.id}@${domainOf(message.from)}>`;
+}
+
+export function buildMime(message: EmailMessage): Promise<Buffer> {
+  const composer = new MailComposer({
+    from: message.from,
+    to: message.to,
+    cc: message.cc,
+    bcc: message.bcc,
+    replyTo: message.reply_to,
+    subject: message.subject,
+    text: message.text,
+    html: message.html,
+    headers: message.headers,
+    messageId: messageId(message),
+    attachments: message.attachments.map((a) => ({
+      filename: a.filename,
+      content: a.content,
+      encoding: 'base64',
+      contentType: a.content_type,
+      cid: a.content_id,
+    })),
+  });
+  // keepBcc: the .eml in the outbox and raw-MIME APIs need the Bcc header to know every recipient.
+  const node = composer.compile();
+  (node as unknown as { keepBcc: boolean }).keepBcc = true;
+  return node.build();
+}

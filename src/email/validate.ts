@@ -1,0 +1,131 @@
+// The checks a mail system needs beyond JSON Schema: real address parsing, no CR/LF in any
+// header, valid base64, a known backend, a sane schedule. Each error names its field.
+import { v7 as uuidv7 } from 'uuid';
+import { PostOfficeError } from '../errors.ts';
+import { parseMailbox } from './addresses.ts';
+import type { Attachment, NewEmail, Priority } from './message.ts';
+
+/** An email as the API receives it, after JSON Schema validation. */
+export interface EmailRequest {
+  from?: string;
+  to?: string | string[];
+  cc?: string | string[];
+  bcc?: string | string[];
+  reply_to?: string | string[];
+  subject?: string;
+  text?: string;
+  html?: string;
+  headers?: Record<string, string>;
+  attachments?: Attachment[];
+  priority?: Priority;
+  scheduled_at?: string;
+  expires_at?: string;
+  backend?: string;
+  tags?: string[];
+  metadata?: Record<string, string>;
+}
+
+export interface ValidationContext {
+  defaultFrom: string | undefined;
+  backends: readonly string[];
+}
+
+// Headers the API builds from its own fields; setting them in `headers` would conflict.
+const reservedHeaders = new Set([
+  'from', 'to', 'cc', 'bcc', 'reply-to', 'subject', 'message-id', 'date', 'mime-version',
+  'content-type', 'content-transfer-encoding',
+]);
+// RFC 5322 field name: printable US-ASCII except colon.
+const headerName = /^[\x21-\x39\x3b-\x7e]+$/;
+const base64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+const contentType = /^[\w.+-]+\/[\w.+-]+(?:\s*;\s*[\w.+-]+=(?:[\w.+-]+|"[^"\r\n]*"))*$/;
+const crlf = /[\r\n]/;
+
+function fail(code: ConstructorParameters<typeof PostOfficeError>[0], field: string, message: string): never {
+  throw new PostOfficeError(code, `${field}: ${message}`);
+}
+
+function noCrLf(field: string, value: string): void {
+  if (crlf.test(value)) fail('INVALID_HEADER', field, 'must not contain CR or LF');
+}
+
+function addressList(prefix: string, field: string, value: string | string[] | undefined): string[] {
+  const list = value === undefined ? [] : Array.isArray(value) ? value : [value];
+  return list.map((entry, index) => {
+    const name = `${prefix}${field}[${index}]`;
+    if (parseMailbox(entry) === null) fail('INVALID_ADDRESS', name, `'${entry}' is not a valid address`);
+    return entry.trim();
+  });
+}
+
+function attachments(prefix: string, list: Attachment[] | undefined): Attachment[] {
+  return (list ?? []).map((attachment, index) => {
+    const field = `${prefix}attachments[${index}]`;
+    if (crlf.test(attachment.filename)) fail('INVALID_ATTACHMENT', `${field}.filename`, 'must not contain CR or LF');
+    if (!base64.test(attachment.content)) fail('INVALID_ATTACHMENT', `${field}.content`, 'is not valid base64');
+    if (attachment.content_type !== undefined && !contentType.test(attachment.content_type)) {
+      fail('INVALID_ATTACHMENT', `${field}.content_type`, `'${attachment.content_type}' is not a MIME type like image/png`);
+    }
+    if (attachment.content_id !== undefined && /[\r\n<>\s]/.test(attachment.content_id)) {
+      fail('INVALID_ATTACHMENT', `${field}.content_id`, 'must not contain spaces, CR, LF, < or >');
+    }
+    return attachment;
+  });
+}
+
+/** Turns one request into a row to insert, or throws a 4xx naming the field. */
+export function validateEmail(body: EmailRequest, context: ValidationContext, prefix = ''): NewEmail {
+  const fromValue = body.from ?? context.defaultFrom;
+  if (fromValue === undefined) fail('MISSING_FROM', `${prefix}from`, 'is required (or set POST_OFFICE_DEFAULT_FROM)');
+  const [from] = addressList(prefix, 'from', fromValue);
+  const to = addressList(prefix, 'to', body.to);
+  const cc = addressList(prefix, 'cc', body.cc);
+  const bcc = addressList(prefix, 'bcc', body.bcc);
+  const replyTo = addressList(prefix, 'reply_to', body.reply_to);
+  if (to.length + cc.length + bcc.length === 0) fail('NO_RECIPIENTS', `${prefix}to`, 'at least one recipient is required in to, cc or bcc');
+
+  const subject = body.subject ?? '';
+  noCrLf(`${prefix}subject`, subject);
+  const headers = body.headers ?? {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (!headerName.test(name)) fail('INVALID_HEADER', `${prefix}headers`, `'${name.replace(crlf, '\\n')}' is not a valid header name`);
+    if (reservedHeaders.has(name.toLowerCase())) fail('INVALID_HEADER', `${prefix}headers.${name}`, 'is set from the email\'s own fields');
+    noCrLf(`${prefix}headers.${name}`, value);
+  }
+  (body.tags ?? []).forEach((tag, index) => noCrLf(`${prefix}tags[${index}]`, tag));
+  for (const [name, value] of Object.entries(body.metadata ?? {})) noCrLf(`${prefix}metadata.${name}`, value);
+
+  const backend = body.backend ?? 'default';
+  if (!context.backends.includes(backend)) {
+    fail('UNKNOWN_BACKEND', `${prefix}backend`, `'${backend}' is not a configured backend (configured: ${context.backends.join(', ')})`);
+  }
+  const scheduledAt = body.scheduled_at === undefined ? null : new Date(body.scheduled_at);
+  const expiresAt = body.expires_at === undefined ? null : new Date(body.expires_at);
+  if (expiresAt !== null && scheduledAt !== null && expiresAt <= scheduledAt) {
+    fail('INVALID_SCHEDULE', `${prefix}expires_at`, 'must be after scheduled_at');
+  }
+
+  const id = uuidv7();
+  return {
+    id,
+    priority: body.priority ?? 'medium',
+    backend,
+    scheduledAt,
+    expiresAt,
+    message: {
+      id,
+      from: from!,
+      to,
+      cc,
+      bcc,
+      reply_to: replyTo,
+      subject,
+      ...(body.text === undefined ? {} : { text: body.text }),
+      ...(body.html === undefined ? {} : { html: body.html }),
+      headers,
+      attachments: attachments(prefix, body.attachments),
+      tags: body.tags ?? [],
+      metadata: body.metadata ?? {},
+    },
+  };
+}

@@ -1,0 +1,69 @@
+// The main thread's metrics. Queue gauges are read from the database at scrape time (they
+// describe the shared queue, not this sidecar, so dashboards must not sum them across pods).
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { QueueStore } from '../queue/store.ts';
+
+const QUEUE_READ_TIMEOUT_MS = 1000;
+
+export function createMainMetrics(store: QueueStore) {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+
+  // One database read per scrape serves both queue gauges.
+  let pendingRead: Promise<Awaited<ReturnType<QueueStore['queueStats']>> | null> | null = null;
+  const readQueue = () => {
+    pendingRead ??= Promise.race([
+      store.queueStats().catch(() => null),
+      new Promise<null>((resolve) => setTimeout(() => resolve(null), QUEUE_READ_TIMEOUT_MS).unref()),
+    ]).finally(() => {
+      pendingRead = null;
+    });
+    return pendingRead;
+  };
+
+  return {
+    registry,
+    enqueued: new Counter({
+      name: 'postoffice_emails_enqueued_total',
+      help: 'Emails accepted (202) by this sidecar, by backend and priority.',
+      labelNames: ['backend', 'priority'] as const,
+      registers: [registry],
+    }),
+    finished: new Counter({
+      name: 'postoffice_emails_finished_total',
+      help: 'Emails this sidecar brought to a final status (sent, failed, expired), by backend.',
+      labelNames: ['backend', 'status'] as const,
+      registers: [registry],
+    }),
+    queueEmails: new Gauge({
+      name: 'postoffice_queue_emails',
+      help: 'Emails in the shared queue by status (queued, sending), read from the database.',
+      labelNames: ['status'] as const,
+      registers: [registry],
+      async collect() {
+        const stats = await readQueue();
+        if (stats === null) return; // keep the last values rather than report a false zero
+        this.set({ status: 'queued' }, stats.counts.queued);
+        this.set({ status: 'sending' }, stats.counts.sending);
+      },
+    }),
+    queueOldestAge: new Gauge({
+      name: 'postoffice_queue_oldest_age_seconds',
+      help: 'Age of the oldest queued email that is due, read from the database.',
+      registers: [registry],
+      async collect() {
+        const stats = await readQueue();
+        if (stats !== null) this.set(stats.oldestAgeSeconds);
+      },
+    }),
+    apiDuration: new Histogram({
+      name: 'postoffice_api_request_duration_seconds',
+      help: 'API request duration by route template, method and status code.',
+      labelNames: ['route', 'method', 'status_code'] as const,
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [registry],
+    }),
+  };
+}
+
+export type MainMetrics = ReturnType<typeof createMainMetrics>;

@@ -1,0 +1,95 @@
+// One HTTP exchange with a provider through the worker's Agent, and the classification of
+// its failure modes that every HTTP provider shares: network errors, timeouts, 408, 429 and
+// 5xx are retryable; 401/403 mean the credentials are wrong; any other 4xx is permanent.
+import { request, type Dispatcher, type FormData } from 'undici';
+import type { SendContext, SendOutcome } from './provider.ts';
+
+export interface HttpReply {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
+type Body = string | FormData;
+
+/** Sends and reads the whole reply; a network failure or timeout becomes a retryable outcome. */
+export async function exchange(
+  context: SendContext,
+  url: string,
+  options: { method?: Dispatcher.HttpMethod; headers: Record<string, string>; body: Body },
+): Promise<HttpReply | SendOutcome> {
+  try {
+    const response = await request(url, {
+      dispatcher: context.agent,
+      method: options.method ?? 'POST',
+      headers: { ...context.headers, ...options.headers },
+      body: options.body,
+      headersTimeout: context.timeoutMs,
+      bodyTimeout: context.timeoutMs,
+    });
+    const body = await response.body.text();
+    return { status: response.statusCode, headers: response.headers, body };
+  } catch (err) {
+    return networkFailure(err);
+  }
+}
+
+export function isReply(value: HttpReply | SendOutcome): value is HttpReply {
+  return 'status' in value;
+}
+
+function networkFailure(err: unknown): SendOutcome {
+  const code = (err as { code?: string }).code ?? 'UNKNOWN';
+  const message = err instanceof Error ? err.message : String(err);
+  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
+    // The request was written; the provider may have accepted it. Retrying is safe only
+    // because the email id travels as the idempotency key where the provider supports one.
+    return { outcome: 'retryable', code: 'TIMEOUT', message: `outcome unknown: ${message}` };
+  }
+  return { outcome: 'retryable', code: 'NETWORK', message: `${code}: ${message}` };
+}
+
+/** Retry-After as seconds or an HTTP date; undefined when absent or unreadable. */
+export function retryAfterSeconds(headers: HttpReply['headers'], now = Date.now()): number | undefined {
+  const raw = headers['retry-after'];
+  const value = Array.isArray(raw) ? raw[0] : raw;
+  if (value === undefined) return undefined;
+  if (/^\d+$/.test(value.trim())) return Number(value.trim());
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, Math.ceil((date - now) / 1000));
+}
+
+const MAX_DETAIL = 500;
+
+/** The outcome of a non-2xx reply; `detail` is the provider's own explanation, if parsed. */
+export function failureFromStatus(reply: HttpReply, detail?: string): SendOutcome {
+  const text = (detail ?? reply.body).slice(0, MAX_DETAIL);
+  const message = `HTTP ${reply.status}: ${text}`;
+  const { status } = reply;
+  if (status === 429) {
+    return { outcome: 'retryable', code: 'RATE_LIMITED', message, retryAfterSeconds: retryAfterSeconds(reply.headers) };
+  }
+  if (status === 408 || status >= 500) {
+    return { outcome: 'retryable', code: 'PROVIDER_UNAVAILABLE', message, retryAfterSeconds: retryAfterSeconds(reply.headers) };
+  }
+  if (status === 401 || status === 403) return { outcome: 'permanent', code: 'AUTH_FAILED', message };
+  return { outcome: 'permanent', code: 'REJECTED', message };
+}
+
+/** Parses a JSON reply body; null when it is not JSON (a proxy's HTML error page, say). */
+export function parseJson(body: string): Record<string, unknown> | null {
+  try {
+    const value: unknown = JSON.parse(body);
+    return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : null;
+  } catch {
+    return null;
+  }
+}
+
+export function malformed(reply: HttpReply): SendOutcome {
+  return {
+    outcome: 'retryable',
+    code: 'INVALID_RESPONSE',
+    message: `HTTP ${reply.status} with an unreadable body: ${reply.body.slice(0, MAX_DETAIL)}`,
+  };
+}

@@ -1,0 +1,74 @@
+// Mailgun's messages endpoint: https://documentation.mailgun.com/docs/mailgun/api-reference/
+import { FormData } from 'undici';
+import type { EmailMessage } from '../email/message.ts';
+import { exchange, failureFromStatus, isReply, parseJson } from './http.ts';
+import type { ProviderKind } from './provider.ts';
+import { SettingsError, baseUrl, onlyFields, optionalString, requiredString } from './settings.ts';
+
+export interface MailgunSettings {
+  provider: 'mailgun';
+  api_key: string;
+  domain: string;
+  base_url: string;
+}
+
+const regions: Record<string, string> = {
+  us: 'https://api.mailgun.net',
+  eu: 'https://api.eu.mailgun.net',
+};
+
+function form(message: EmailMessage): FormData {
+  const data = new FormData();
+  data.append('from', message.from);
+  for (const to of message.to) data.append('to', to);
+  for (const cc of message.cc) data.append('cc', cc);
+  for (const bcc of message.bcc) data.append('bcc', bcc);
+  if (message.reply_to.length > 0) data.append('h:Reply-To', message.reply_to.join(', '));
+  data.append('subject', message.subject);
+  if (message.text !== undefined) data.append('text', message.text);
+  if (message.html !== undefined) data.append('html', message.html);
+  for (const [name, value] of Object.entries(message.headers)) data.append(`h:${name}`, value);
+  for (const tag of message.tags) data.append('o:tag', tag);
+  for (const [name, value] of Object.entries(message.metadata)) data.append(`v:${name}`, value);
+  for (const a of message.attachments) {
+    const blob = new Blob([Buffer.from(a.content, 'base64')], { type: a.content_type ?? 'application/octet-stream' });
+    // Mailgun references inline parts by file name: cid:<filename>.
+    data.append(a.content_id === undefined ? 'attachment' : 'inline', blob, a.content_id ?? a.filename);
+  }
+  return data;
+}
+
+export const mailgun: ProviderKind<MailgunSettings> = {
+  parse(raw) {
+    onlyFields(raw, ['api_key', 'domain', 'region', 'base_url']);
+    const region = optionalString(raw, 'region') ?? 'us';
+    const regionUrl = regions[region];
+    if (regionUrl === undefined) throw new SettingsError(`region must be "us" or "eu" (got "${region}")`);
+    return {
+      provider: 'mailgun',
+      api_key: requiredString(raw, 'api_key'),
+      domain: requiredString(raw, 'domain'),
+      base_url: baseUrl(raw, regionUrl),
+    };
+  },
+  origin: (settings) => new URL(settings.base_url).origin,
+  create(settings) {
+    const authorization = `Basic ${Buffer.from(`api:${settings.api_key}`).toString('base64')}`;
+    const url = `${settings.base_url}/v3/${encodeURIComponent(settings.domain)}/messages`;
+    return {
+      async send(message, context) {
+        const reply = await exchange(context, url, { headers: { authorization }, body: form(message) });
+        if (!isReply(reply)) return reply;
+        const json = parseJson(reply.body);
+        if (reply.status >= 200 && reply.status < 300) {
+          // A 200 without an id is Mailgun's API root answering a wrong base_url, not a send.
+          if (typeof json?.id !== 'string') {
+            return { outcome: 'permanent', code: 'INVALID_RESPONSE', message: `HTTP ${reply.status} without a message id: ${reply.body.slice(0, 200)}` };
+          }
+          return { outcome: 'ok', providerMessageId: json.id };
+        }
+        return failureFromStatus(reply, typeof json?.message === 'string' ? json.message : undefined);
+      },
+    };
+  },
+};

@@ -1,0 +1,30 @@
+// The contract every provider adapter keeps. Adapters run inside a worker thread and send
+// through that thread's one undici Agent; they classify every failure once, here at the edge.
+import type { Dispatcher } from 'undici';
+import type { EmailMessage } from '../email/message.ts';
+
+/** What a send produced; crosses the thread boundary, so plain data only. */
+export type SendOutcome =
+  | { outcome: 'ok'; providerMessageId: string | null }
+  | { outcome: 'retryable' | 'permanent'; code: string; message: string; retryAfterSeconds?: number };
+
+export interface SendContext {
+  /** The worker thread's own connection pool. Never create another. */
+  readonly agent: Dispatcher;
+  /** Headers every HTTP request carries (User-Agent). */
+  readonly headers: Readonly<Record<string, string>>;
+  readonly timeoutMs: number;
+}
+
+export interface Provider {
+  send(message: EmailMessage, context: SendContext): Promise<SendOutcome>;
+}
+
+/** One provider kind: validates its settings at start-up, then builds adapters in workers. */
+export interface ProviderKind<S extends { base_url?: string }> {
+  /** Checks raw settings from POST_OFFICE_BACKENDS; throws a message naming the field. */
+  parse(raw: Record<string, unknown>, defaults: { outboxDir: string }): S;
+  /** The HTTP origin the adapter talks to, for per-backend connection metrics; null if none. */
+  origin(settings: S): string | null;
+  create(settings: S): Provider;
+}

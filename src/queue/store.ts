@@ -1,0 +1,354 @@
+// The queue store: the only module that speaks SQL. Everything else calls these named
+// functions. Claims use FOR UPDATE SKIP LOCKED under a lease; every write made on behalf of
+// a send is guarded by the lease owner and the attempt number, so a stale writer changes nothing.
+import type pg from 'pg';
+import type { EmailMessage, EmailStatus, NewEmail } from '../email/message.ts';
+import { priorities, type Priority } from '../email/message.ts';
+
+export const NOTIFY_CHANNEL = 'post_office_emails';
+
+export interface EmailRow {
+  id: string;
+  status: EmailStatus;
+  priority: Priority;
+  backend: string;
+  message: EmailMessage;
+  attempts: number;
+  provider_message_id: string | null;
+  last_error: string | null;
+  created_at: Date;
+  updated_at: Date;
+  scheduled_at: Date | null;
+  expires_at: Date | null;
+  sent_at: Date | null;
+}
+
+export interface LogEntry {
+  at: Date;
+  attempt: number;
+  status: string;
+  code: string | null;
+  message: string | null;
+}
+
+/** An email this sidecar holds a lease on (status sending), or found expired while claiming. */
+export interface ClaimedEmail {
+  id: string;
+  status: 'sending' | 'expired';
+  priority: Priority;
+  backend: string;
+  message: EmailMessage;
+  attempt: number;
+  maxAttempts: number;
+  expiresAt: Date | null;
+}
+
+/** The recorded outcome of one attempt. */
+export interface Completion {
+  id: string;
+  attempt: number;
+  status: 'sent' | 'queued' | 'failed' | 'expired';
+  providerMessageId: string | null;
+  code: string | null;
+  message: string | null;
+  /** With status queued: seconds until the retry is due. */
+  retryInSeconds: number;
+}
+
+export interface Finished {
+  id: string;
+  backend: string;
+  status: EmailStatus;
+}
+
+const priorityOf = (rank: number): Priority => priorities[rank] ?? 'medium';
+
+const EMAIL_COLUMNS = `id, status, priority, backend, message, attempts, provider_message_id, last_error,
+  created_at, updated_at, scheduled_at, expires_at, sent_at`;
+
+type RawEmailRow = Omit<EmailRow, 'priority'> & { priority: number };
+
+function toEmailRow(row: RawEmailRow): EmailRow {
+  return { ...row, priority: priorityOf(row.priority) };
+}
+
+function insertSql(withKey: boolean): string {
+  return `WITH ${withKey ? `fresh AS (
+      INSERT INTO idempotency_keys (key, request_hash, email_ids) VALUES ($3, $4, $5::uuid[])
+      ON CONFLICT (key) DO NOTHING RETURNING key
+    ), ` : ''}inserted AS (
+      INSERT INTO emails (id, status, priority, backend, message, max_attempts, scheduled_at, run_at, expires_at)
+      SELECT t.id, 'queued', t.priority, t.backend, t.message, $2, t.scheduled_at, COALESCE(t.scheduled_at, now()), t.expires_at
+      FROM jsonb_to_recordset($1::jsonb)
+        AS t(id uuid, priority smallint, backend text, message jsonb, scheduled_at timestamptz, expires_at timestamptz)
+      ${withKey ? 'WHERE EXISTS (SELECT 1 FROM fresh)' : ''}
+      RETURNING id
+    )
+    SELECT (SELECT count(*) FROM inserted)::int AS inserted,
+           (SELECT count(*) FROM (SELECT pg_notify('${NOTIFY_CHANNEL}', '') FROM inserted LIMIT 1) n)::int AS notified`;
+}
+
+function recordset(emails: readonly NewEmail[]): string {
+  return JSON.stringify(
+    emails.map((email) => ({
+      id: email.id,
+      priority: priorities.indexOf(email.priority),
+      backend: email.backend,
+      message: email.message,
+      scheduled_at: email.scheduledAt,
+      expires_at: email.expiresAt,
+    })),
+  );
+}
+
+export type IdempotentInsert = { ids: string[]; created: boolean } | { mismatch: true };
+
+export class QueueStore {
+  private readonly pool: pg.Pool;
+
+  constructor(pool: pg.Pool) {
+    this.pool = pool;
+  }
+
+  /** Inserts emails in one statement (one transaction) and wakes every listening dispatcher. */
+  async insertEmails(emails: readonly NewEmail[], maxAttempts: number): Promise<void> {
+    await this.pool.query(insertSql(false), [recordset(emails), maxAttempts]);
+  }
+
+  /**
+   * Inserts emails under an idempotency key, atomically: the first request with a key inserts;
+   * a later one with the same request hash gets the original ids; with another hash, a mismatch.
+   */
+  async insertEmailsOnce(emails: readonly NewEmail[], maxAttempts: number, key: string, requestHash: string): Promise<IdempotentInsert> {
+    const ids = emails.map((email) => email.id);
+    const result = await this.pool.query<{ inserted: number }>(insertSql(true), [recordset(emails), maxAttempts, key, requestHash, ids]);
+    if ((result.rows[0]?.inserted ?? 0) > 0) return { ids, created: true };
+    const existing = await this.pool.query<{ request_hash: string; email_ids: string[] }>(
+      'SELECT request_hash, email_ids FROM idempotency_keys WHERE key = $1',
+      [key],
+    );
+    const row = existing.rows[0];
+    if (row === undefined || row.request_hash !== requestHash) return { mismatch: true };
+    return { ids: row.email_ids, created: false };
+  }
+
+  async getEmail(id: string): Promise<{ email: EmailRow; logs: LogEntry[] } | null> {
+    const result = await this.pool.query<RawEmailRow & { logs: LogEntry[] }>(
+      `SELECT ${EMAIL_COLUMNS},
+         COALESCE((SELECT json_agg(json_build_object('at', l.at, 'attempt', l.attempt, 'status', l.status,
+                                                    'code', l.code, 'message', l.message) ORDER BY l.id)
+                   FROM email_logs l WHERE l.email_id = emails.id), '[]') AS logs
+       FROM emails WHERE id = $1`,
+      [id],
+    );
+    const row = result.rows[0];
+    if (row === undefined) return null;
+    const { logs, ...email } = row;
+    return { email: toEmailRow(email), logs: logs.map((log) => ({ ...log, at: new Date(log.at) })) };
+  }
+
+  /** Newest first; `before` is the id of the last email of the previous page. */
+  async listEmails(options: { status?: EmailStatus; before?: string; limit: number }): Promise<EmailRow[]> {
+    const result = await this.pool.query<RawEmailRow>(
+      `SELECT ${EMAIL_COLUMNS} FROM emails
+       WHERE ($1::text IS NULL OR status = $1) AND ($2::uuid IS NULL OR id < $2)
+       ORDER BY id DESC LIMIT $3`,
+      [options.status ?? null, options.before ?? null, options.limit],
+    );
+    return result.rows.map(toEmailRow);
+  }
+
+  async statusOf(id: string): Promise<EmailStatus | null> {
+    const result = await this.pool.query<{ status: EmailStatus }>('SELECT status FROM emails WHERE id = $1', [id]);
+    return result.rows[0]?.status ?? null;
+  }
+
+  async statusesOf(ids: readonly string[]): Promise<Map<string, EmailStatus>> {
+    const result = await this.pool.query<{ id: string; status: EmailStatus }>(
+      'SELECT id, status FROM emails WHERE id = ANY($1::uuid[])',
+      [ids],
+    );
+    return new Map(result.rows.map((row) => [row.id, row.status]));
+  }
+
+  /** Puts a failed, expired or cancelled email back in the queue with a fresh attempt budget. */
+  async requeue(id: string, maxAttempts: number): Promise<boolean> {
+    const result = await this.pool.query(
+      `WITH updated AS (
+         UPDATE emails SET status = 'queued', max_attempts = attempts + $2, run_at = now(), updated_at = now(),
+           -- An expired email that is requeued on purpose is wanted now, whatever its deadline was.
+           expires_at = CASE WHEN status = 'expired' THEN NULL ELSE expires_at END
+         WHERE id = $1 AND status IN ('failed', 'expired', 'cancelled')
+         RETURNING id, attempts
+       ), logged AS (
+         INSERT INTO email_logs (email_id, attempt, status, code, message)
+         SELECT id, attempts, 'queued', 'REQUEUED', 'requeued through the API' FROM updated
+       )
+       SELECT id, pg_notify('${NOTIFY_CHANNEL}', '') FROM updated`,
+      [id, maxAttempts],
+    );
+    return result.rowCount === 1;
+  }
+
+  /** Cancels a queued email; false when it is not queued (or does not exist). */
+  async cancel(id: string): Promise<boolean> {
+    const result = await this.pool.query(
+      `WITH updated AS (
+         UPDATE emails SET status = 'cancelled', updated_at = now() WHERE id = $1 AND status = 'queued'
+         RETURNING id, attempts
+       )
+       INSERT INTO email_logs (email_id, attempt, status, code, message)
+       SELECT id, attempts, 'cancelled', 'CANCELLED', 'cancelled through the API' FROM updated RETURNING email_id`,
+      [id],
+    );
+    return result.rowCount === 1;
+  }
+
+  /**
+   * Claims up to `limit` due emails, by priority then due time, under a lease held by `owner`.
+   * Emails whose expires_at has passed are marked expired in the same statement and returned
+   * with status "expired" so the caller can count them.
+   */
+  async claim(owner: string, limit: number, leaseSeconds: number): Promise<ClaimedEmail[]> {
+    const result = await this.pool.query<{
+      id: string; status: 'sending' | 'expired'; priority: number; backend: string;
+      message: EmailMessage; attempts: number; max_attempts: number; expires_at: Date | null;
+    }>(
+      `WITH next AS (
+         SELECT id FROM emails
+         WHERE status = 'queued' AND run_at <= now()
+         ORDER BY priority, run_at, id
+         LIMIT $1
+         FOR UPDATE SKIP LOCKED
+       ), claimed AS (
+         UPDATE emails e SET
+           status       = CASE WHEN e.expires_at <= now() THEN 'expired' ELSE 'sending' END,
+           attempts     = CASE WHEN e.expires_at <= now() THEN e.attempts ELSE e.attempts + 1 END,
+           locked_by    = CASE WHEN e.expires_at <= now() THEN NULL ELSE $2 END,
+           locked_until = CASE WHEN e.expires_at <= now() THEN NULL ELSE now() + make_interval(secs => $3) END,
+           last_error   = CASE WHEN e.expires_at <= now() THEN 'expired before it could be sent' ELSE e.last_error END,
+           updated_at   = now()
+         FROM next WHERE e.id = next.id
+         RETURNING e.id, e.status, e.priority, e.backend, e.message, e.attempts, e.max_attempts, e.expires_at
+       ), expired AS (
+         INSERT INTO email_logs (email_id, attempt, status, code, message)
+         SELECT id, attempts, 'expired', 'EXPIRED', 'expired before it could be sent' FROM claimed WHERE status = 'expired'
+       )
+       SELECT * FROM claimed ORDER BY priority, id`,
+      [limit, owner, leaseSeconds],
+    );
+    return result.rows.map((row) => ({
+      id: row.id,
+      status: row.status,
+      priority: priorityOf(row.priority),
+      backend: row.backend,
+      message: row.message,
+      attempt: row.attempts,
+      maxAttempts: row.max_attempts,
+      expiresAt: row.expires_at,
+    }));
+  }
+
+  /** Records outcomes in one statement; only rows still leased by `owner` at that attempt change. */
+  async complete(owner: string, completions: readonly Completion[]): Promise<Finished[]> {
+    if (completions.length === 0) return [];
+    const result = await this.pool.query<Finished>(
+      `WITH result AS (
+         SELECT * FROM jsonb_to_recordset($2::jsonb) AS r(id uuid, attempt int, status text,
+           provider_message_id text, code text, message text, retry_in double precision)
+       ), done AS (
+         UPDATE emails e SET
+           status = r.status,
+           provider_message_id = COALESCE(r.provider_message_id, e.provider_message_id),
+           last_error = CASE WHEN r.status = 'sent' THEN e.last_error ELSE r.message END,
+           run_at = CASE WHEN r.status = 'queued' THEN now() + make_interval(secs => r.retry_in) ELSE e.run_at END,
+           sent_at = CASE WHEN r.status = 'sent' THEN now() ELSE e.sent_at END,
+           locked_by = NULL, locked_until = NULL, updated_at = now()
+         FROM result r
+         WHERE e.id = r.id AND e.status = 'sending' AND e.locked_by = $1 AND e.attempts = r.attempt
+         RETURNING e.id, e.backend, e.status
+       ), logged AS (
+         INSERT INTO email_logs (email_id, attempt, status, code, message)
+         SELECT r.id, r.attempt, r.status, r.code, r.message FROM result r JOIN done d ON d.id = r.id
+       )
+       SELECT * FROM done`,
+      [
+        owner,
+        JSON.stringify(
+          completions.map((c) => ({
+            id: c.id, attempt: c.attempt, status: c.status, provider_message_id: c.providerMessageId,
+            code: c.code, message: c.message, retry_in: c.retryInSeconds,
+          })),
+        ),
+      ],
+    );
+    return result.rows;
+  }
+
+  /** Keeps the leases of emails this sidecar still holds from expiring. */
+  async extendLeases(owner: string, ids: readonly string[], leaseSeconds: number): Promise<void> {
+    if (ids.length === 0) return;
+    await this.pool.query(
+      `UPDATE emails SET locked_until = now() + make_interval(secs => $3)
+       WHERE id = ANY($2::uuid[]) AND status = 'sending' AND locked_by = $1`,
+      [owner, ids, leaseSeconds],
+    );
+  }
+
+  /** Returns emails this sidecar claimed but never handed to a provider; their attempt is undone. */
+  async release(owner: string, ids: readonly string[]): Promise<number> {
+    if (ids.length === 0) return 0;
+    const result = await this.pool.query(
+      `UPDATE emails SET status = 'queued', attempts = attempts - 1, locked_by = NULL, locked_until = NULL, updated_at = now()
+       WHERE id = ANY($2::uuid[]) AND status = 'sending' AND locked_by = $1`,
+      [owner, ids],
+    );
+    return result.rowCount ?? 0;
+  }
+
+  /**
+   * Puts back emails whose lease expired (their sidecar died mid-send), or fails them when their
+   * attempts are used up, so a message that crashes its sender cannot loop forever.
+   */
+  async rescueExpiredLeases(limit = 1000): Promise<Finished[]> {
+    const result = await this.pool.query<Finished>(
+      `WITH stale AS (
+         SELECT id FROM emails WHERE status = 'sending' AND locked_until < now()
+         LIMIT $1 FOR UPDATE SKIP LOCKED
+       ), rescued AS (
+         UPDATE emails e SET
+           status = CASE WHEN e.attempts >= e.max_attempts THEN 'failed' ELSE 'queued' END,
+           last_error = 'lease expired: the sidecar sending it stopped before recording an outcome',
+           run_at = now(), locked_by = NULL, locked_until = NULL, updated_at = now()
+         FROM stale WHERE e.id = stale.id
+         RETURNING e.id, e.backend, e.status, e.attempts
+       ), logged AS (
+         INSERT INTO email_logs (email_id, attempt, status, code, message)
+         SELECT id, attempts, status, 'LEASE_EXPIRED', 'lease expired: the sidecar sending it stopped before recording an outcome'
+         FROM rescued
+       )
+       SELECT id, backend, status FROM rescued`,
+      [limit],
+    );
+    return result.rows;
+  }
+
+  /** Queue depth by status and the age of the oldest due email, for the queue gauges. */
+  async queueStats(): Promise<{ counts: Record<'queued' | 'sending', number>; oldestAgeSeconds: number }> {
+    const result = await this.pool.query<{ queued: number; sending: number; oldest: number | null }>(
+      `SELECT (SELECT count(*) FROM emails WHERE status = 'queued')::int AS queued,
+              (SELECT count(*) FROM emails WHERE status = 'sending')::int AS sending,
+              (SELECT EXTRACT(EPOCH FROM now() - min(run_at)) FROM emails WHERE status = 'queued' AND run_at <= now())::float8 AS oldest`,
+    );
+    const row = result.rows[0];
+    return { counts: { queued: row?.queued ?? 0, sending: row?.sending ?? 0 }, oldestAgeSeconds: Math.max(0, row?.oldest ?? 0) };
+  }
+
+  /** The newest migration applied, or null before any; also proves the database answers. */
+  async schemaVersion(): Promise<number | null> {
+    const result = await this.pool.query<{ version: number | null }>(
+      'SELECT max(id) AS version FROM post_office_migrations',
+    );
+    return result.rows[0]?.version ?? null;
+  }
+}

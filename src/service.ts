@@ -1,0 +1,97 @@
+// Starts every part of a sidecar in order and stops them in the reverse order:
+//   start: database → migrations → pg pool (admin app) → workers → dispatcher → listeners
+//   stop:  readiness 503 → API closed → dispatcher drained → workers (and their Agents)
+//          closed → admin + pg pool closed → embedded database stopped.
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import fastifyPostgres from '@fastify/postgres';
+import Fastify from 'fastify';
+import type { Logger } from 'pino';
+import type { Config } from './config.ts';
+import { startEmbeddedPostgres, type EmbeddedDatabase } from './database/embedded.ts';
+import { DatabaseHealth } from './database/health.ts';
+import { loadMigrations, migrate } from './database/migrate.ts';
+import { Dispatcher } from './dispatcher/dispatcher.ts';
+import { NotifyListener } from './dispatcher/notify-listener.ts';
+import { adminRoutes } from './http/admin.ts';
+import { buildApi } from './http/api.ts';
+import { createMainMetrics } from './metrics/main-metrics.ts';
+import { QueueStore } from './queue/store.ts';
+import { WorkerPool } from './worker/pool.ts';
+
+export interface Service {
+  apiUrl: string;
+  adminUrl: string;
+  /** This sidecar's lease owner name. */
+  owner: string;
+  /** Idempotent; resolves once everything is closed. */
+  stop(): Promise<void>;
+}
+
+async function migrateWithRetry(url: string, logger: Logger, attempts = 30): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const applied = await migrate(url);
+      if (applied.length > 0) logger.info({ applied }, 'migrations applied');
+      return;
+    } catch (err) {
+      if (attempt >= attempts) throw err;
+      logger.warn({ err: (err as Error).message, attempt }, 'database not reachable yet; retrying');
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+    }
+  }
+}
+
+export async function startService(config: Config, logger: Logger): Promise<Service> {
+  const owner = `${hostname()}/${process.pid}/${randomBytes(4).toString('hex')}`;
+  let embedded: EmbeddedDatabase | undefined;
+  const databaseUrl = config.databaseUrl ?? (embedded = await startEmbeddedPostgres(config.dataDir, logger)).url;
+  await migrateWithRetry(databaseUrl, logger);
+  const schemaVersion = Math.max(...(await loadMigrations()).map((migration) => migration.id));
+
+  const admin = Fastify({ logger: false });
+  await admin.register(fastifyPostgres, {
+    connectionString: databaseUrl,
+    max: config.dbPoolMax,
+    // Fail fast during an outage: enqueue answers 503 within seconds instead of hanging.
+    connectionTimeoutMillis: 2000,
+    query_timeout: 15_000,
+  });
+  // An idle client's connection dying (database restart) must not crash the process.
+  admin.pg.pool.on('error', (err) => logger.warn({ err: err.message }, 'idle database connection lost'));
+  const store = new QueueStore(admin.pg.pool);
+  const health = new DatabaseHealth(store, schemaVersion);
+  await health.start();
+  const metrics = createMainMetrics(store);
+
+  const pool = config.dispatcher ? new WorkerPool(config) : undefined;
+  const dispatcher = pool && new Dispatcher({ config, store, pool, metrics, logger, owner });
+  const listener = dispatcher && config.listen ? new NotifyListener(databaseUrl, () => dispatcher.wake(), logger) : undefined;
+
+  const api = await buildApi({ config, store, health, metrics, logger, onEnqueued: () => dispatcher?.wake() });
+  await admin.register(adminRoutes, { health, metrics, pool });
+
+  dispatcher?.start();
+  await listener?.start();
+  const adminUrl = await admin.listen({ host: config.adminHost, port: config.adminPort });
+  const apiUrl = await api.listen({ host: config.host, port: config.port });
+  logger.info({ api: apiUrl, admin: adminUrl, threads: pool ? config.threads : 0, backends: Object.keys(config.backends) }, 'post office ready');
+
+  let stopping: Promise<void> | undefined;
+  const stop = () => {
+    stopping ??= (async () => {
+      health.draining = true;
+      await api.close();
+      const drained = await dispatcher?.stop(config.shutdownGraceSeconds * 1000);
+      if (drained !== undefined) logger.info(drained, 'dispatcher drained');
+      await listener?.stop();
+      await pool?.close();
+      health.stop();
+      await admin.close();
+      await embedded?.stop();
+      logger.info('post office stopped');
+    })();
+    return stopping;
+  };
+  return { apiUrl, adminUrl, owner, stop };
+}

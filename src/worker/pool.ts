@@ -1,0 +1,117 @@
+// The main thread's side of the worker threads: a fixed Piscina pool, metric collection from
+// every thread, and an orderly close in which each thread closes its own Agent.
+import { randomUUID } from 'node:crypto';
+import { BroadcastChannel } from 'node:worker_threads';
+import { Piscina } from 'piscina';
+import type { MetricObjectWithValues, MetricValue } from 'prom-client';
+import type { Config } from '../config.ts';
+import { version } from '../version.ts';
+import type { ControlReply, ControlRequest, SendOutcome, SendTask, WorkerSetup } from './messages.ts';
+
+export type WorkerMetrics = MetricObjectWithValues<MetricValue<string>>[];
+
+export class WorkerPool {
+  readonly capacity: number;
+  private readonly piscina: Piscina<SendTask, SendOutcome>;
+  private readonly control: BroadcastChannel;
+  private readonly pending = new Map<number, (reply: ControlReply) => void>();
+  /** threadId → stable slot "0".."N-1"; a replaced thread takes the lowest free slot. */
+  private readonly slots = new Map<number, number>();
+  private nextRequestId = 1;
+  private closed = false;
+
+  constructor(config: Config) {
+    const setup: WorkerSetup = {
+      backends: config.backends,
+      httpConnections: config.httpConnections,
+      sendTimeoutMs: config.sendTimeoutSeconds * 1000,
+      controlChannel: `post-office-control-${randomUUID()}`,
+      version,
+    };
+    // Two tasks per connection keep every connection busy while results travel back.
+    const tasksPerThread = config.httpConnections * 2;
+    this.capacity = config.threads * tasksPerThread;
+    this.piscina = new Piscina({
+      filename: new URL('./worker.ts', import.meta.url).href,
+      minThreads: config.threads,
+      maxThreads: config.threads,
+      idleTimeout: Number.POSITIVE_INFINITY,
+      concurrentTasksPerWorker: tasksPerThread,
+      // Idle threads must keep servicing keep-alive sockets and metric requests, so they
+      // may never park in a blocking Atomics.wait.
+      atomics: 'disabled',
+      workerData: setup,
+    });
+    this.control = new BroadcastChannel(setup.controlChannel);
+    this.control.onmessage = (event) => {
+      const reply = event.data as ControlReply | ControlRequest;
+      if (reply.type === 'metrics' || reply.type === 'closed') this.pending.get(reply.requestId)?.(reply);
+    };
+    this.control.unref();
+  }
+
+  get threadCount(): number {
+    return this.piscina.threads.length;
+  }
+
+  run(task: SendTask): Promise<SendOutcome> {
+    return this.piscina.run(task);
+  }
+
+  /** Asks every live thread and gathers what arrives within the timeout. */
+  private async broadcast(request: Omit<ControlRequest, 'requestId'>, timeoutMs: number): Promise<ControlReply[]> {
+    const expected = this.piscina.threads.length;
+    if (expected === 0 || this.closed) return [];
+    const requestId = this.nextRequestId++;
+    const replies: ControlReply[] = [];
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, timeoutMs);
+      timer.unref();
+      this.pending.set(requestId, (reply) => {
+        replies.push(reply);
+        if (replies.length >= expected) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      this.control.postMessage({ ...request, requestId } as ControlRequest);
+    });
+    this.pending.delete(requestId);
+    return replies;
+  }
+
+  /** Every worker's metrics with its `worker` slot label; a busy or dead thread is left out. */
+  async collectMetrics(timeoutMs = 1000): Promise<WorkerMetrics[]> {
+    const replies = await this.broadcast({ type: 'collect' }, timeoutMs);
+    const live = new Set(this.piscina.threads.map((thread) => thread.threadId));
+    for (const threadId of this.slots.keys()) if (!live.has(threadId)) this.slots.delete(threadId);
+    return replies.flatMap((reply) => {
+      if (reply.type !== 'metrics') return [];
+      const worker = String(this.slotOf(reply.threadId));
+      return [reply.metrics.map((metric) => ({
+        ...metric,
+        values: metric.values.map((value) => ({ ...value, labels: { worker, ...value.labels } })),
+      }))];
+    });
+  }
+
+  private slotOf(threadId: number): number {
+    let slot = this.slots.get(threadId);
+    if (slot === undefined) {
+      const taken = new Set(this.slots.values());
+      slot = 0;
+      while (taken.has(slot)) slot++;
+      this.slots.set(threadId, slot);
+    }
+    return slot;
+  }
+
+  /** Lets each thread close its Agent (ending keep-alive connections cleanly), then stops them. */
+  async close(timeoutMs = 5000): Promise<void> {
+    if (this.closed) return;
+    await this.broadcast({ type: 'close' }, timeoutMs);
+    this.closed = true;
+    this.control.close();
+    await this.piscina.destroy();
+  }
+}
