@@ -3,7 +3,7 @@
 // handlers that stop the database and exit at once; we remove them so our own shutdown stays in
 // charge and stops the database last, after every in-flight send is recorded.
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -64,6 +64,8 @@ export async function startEmbeddedPostgres(dataDir: string, logger: Logger): Pr
   const EmbeddedPostgres = await importWithoutExitHooks();
   const databaseDir = path.join(dataDir, 'pgdata');
   await mkdir(dataDir, { recursive: true });
+  // As root, PostgreSQL runs as a separate "postgres" user that must be able to reach pgdata.
+  if (process.getuid?.() === 0) await chmod(dataDir, 0o755);
   // The password is generated once and kept beside the data, so restarts can reconnect.
   const passwordFile = path.join(dataDir, 'pg-password');
   const password = existsSync(passwordFile) ? (await readFile(passwordFile, 'utf8')).trim() : randomBytes(18).toString('base64url');

@@ -2,7 +2,7 @@
 // A factory that never listens: main.ts binds the port, tests call buildApi() and inject().
 import { createHash, timingSafeEqual } from 'node:crypto';
 import swagger from '@fastify/swagger';
-import Fastify, { type FastifyError, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyError, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
 import type { DatabaseHealth } from '../database/health.ts';
@@ -34,7 +34,7 @@ export async function buildApi(deps: ApiDeps) {
   const app = Fastify({
     loggerInstance: deps.logger,
     // One log line per request would cost more than the enqueue itself; metrics count them.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: config.maxBodyBytes,
     ajv: { customOptions: { removeAdditional: false, allErrors: false } },
   });
