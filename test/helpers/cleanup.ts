@@ -3,13 +3,13 @@
 import { after } from 'node:test';
 
 const stack: (() => unknown)[] = [];
-let registered = false;
+
+// Registered when the module loads, at the top level of the test file: an `after` registered
+// later from inside a hook or test would belong to that hook or test and run too early.
+after(async () => {
+  while (stack.length > 0) await stack.pop()!();
+});
 
 export function defer(cleanup: () => unknown): void {
   stack.push(cleanup);
-  if (registered) return;
-  registered = true;
-  after(async () => {
-    while (stack.length > 0) await stack.pop()!();
-  });
 }
