@@ -60,7 +60,8 @@ export interface EmbeddedDatabase {
   stop(): Promise<void>;
 }
 
-export async function startEmbeddedPostgres(dataDir: string, logger: Logger): Promise<EmbeddedDatabase> {
+/** `port` 0 (the default) picks a free port at each start. */
+export async function startEmbeddedPostgres(dataDir: string, logger: Logger, port = 0): Promise<EmbeddedDatabase> {
   const EmbeddedPostgres = await importWithoutExitHooks();
   const databaseDir = path.join(dataDir, 'pgdata');
   await mkdir(dataDir, { recursive: true });
@@ -70,10 +71,10 @@ export async function startEmbeddedPostgres(dataDir: string, logger: Logger): Pr
   const passwordFile = path.join(dataDir, 'pg-password');
   const password = existsSync(passwordFile) ? (await readFile(passwordFile, 'utf8')).trim() : randomBytes(18).toString('base64url');
   if (!existsSync(passwordFile)) await writeFile(passwordFile, password, { mode: 0o600 });
-  const port = await freePort();
+  const serverPort = port === 0 ? await freePort() : port;
   const server = new EmbeddedPostgres({
     databaseDir,
-    port,
+    port: serverPort,
     user: 'postoffice',
     password,
     persistent: true,
@@ -90,9 +91,9 @@ export async function startEmbeddedPostgres(dataDir: string, logger: Logger): Pr
   // Should this process die without a clean stop, do not leave the server running.
   const killOnExit = () => (server as unknown as { process?: { kill(signal: string): void } }).process?.kill('SIGINT');
   process.once('exit', killOnExit);
-  logger.info({ port }, 'embedded PostgreSQL started');
+  logger.info({ port: serverPort }, 'embedded PostgreSQL started');
   return {
-    url: `postgres://postoffice:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`,
+    url: `postgres://postoffice:${encodeURIComponent(password)}@127.0.0.1:${serverPort}/postgres`,
     async stop() {
       process.removeListener('exit', killOnExit);
       await server.stop();
