@@ -49,6 +49,14 @@ function noCrLf(field: string, value: string): void {
   if (crlf.test(value)) fail('INVALID_HEADER', field, 'must not contain CR or LF');
 }
 
+/** JSON Schema's date-time admits what Date cannot hold (a leap second, 23:59:60Z); never store that as "no date". */
+function date(field: string, value: string | undefined): Date | null {
+  if (value === undefined) return null;
+  const parsed = new Date(value);
+  if (Number.isNaN(parsed.getTime())) fail('INVALID_SCHEDULE', field, `'${value}' is not a date-time this service can store`);
+  return parsed;
+}
+
 function addressList(prefix: string, field: string, value: string | string[] | undefined): string[] {
   const list = value === undefined ? [] : Array.isArray(value) ? value : [value];
   return list.map((entry, index) => {
@@ -77,7 +85,9 @@ function attachments(prefix: string, list: Attachment[] | undefined): Attachment
 export function validateEmail(body: EmailRequest, context: ValidationContext, prefix = ''): NewEmail {
   const fromValue = body.from ?? context.defaultFrom;
   if (fromValue === undefined) fail('MISSING_FROM', `${prefix}from`, 'is required (or set POST_OFFICE_DEFAULT_FROM)');
-  const [from] = addressList(prefix, 'from', fromValue);
+  // One address, so the message names "from", not "from[0]".
+  if (parseMailbox(fromValue) === null) fail('INVALID_ADDRESS', `${prefix}from`, `'${fromValue}' is not a valid address`);
+  const from = fromValue.trim();
   const to = addressList(prefix, 'to', body.to);
   const cc = addressList(prefix, 'cc', body.cc);
   const bcc = addressList(prefix, 'bcc', body.bcc);
@@ -88,7 +98,7 @@ export function validateEmail(body: EmailRequest, context: ValidationContext, pr
   noCrLf(`${prefix}subject`, subject);
   const headers = body.headers ?? {};
   for (const [name, value] of Object.entries(headers)) {
-    if (!headerName.test(name)) fail('INVALID_HEADER', `${prefix}headers`, `'${name.replace(crlf, '\\n')}' is not a valid header name`);
+    if (!headerName.test(name)) fail('INVALID_HEADER', `${prefix}headers`, `${JSON.stringify(name)} is not a valid header name`);
     if (reservedHeaders.has(name.toLowerCase())) fail('INVALID_HEADER', `${prefix}headers.${name}`, 'is set from the email\'s own fields');
     noCrLf(`${prefix}headers.${name}`, value);
   }
@@ -99,8 +109,8 @@ export function validateEmail(body: EmailRequest, context: ValidationContext, pr
   if (!context.backends.includes(backend)) {
     fail('UNKNOWN_BACKEND', `${prefix}backend`, `'${backend}' is not a configured backend (configured: ${context.backends.join(', ')})`);
   }
-  const scheduledAt = body.scheduled_at === undefined ? null : new Date(body.scheduled_at);
-  const expiresAt = body.expires_at === undefined ? null : new Date(body.expires_at);
+  const scheduledAt = date(`${prefix}scheduled_at`, body.scheduled_at);
+  const expiresAt = date(`${prefix}expires_at`, body.expires_at);
   if (expiresAt !== null && scheduledAt !== null && expiresAt <= scheduledAt) {
     fail('INVALID_SCHEDULE', `${prefix}expires_at`, 'must be after scheduled_at');
   }
@@ -114,7 +124,7 @@ export function validateEmail(body: EmailRequest, context: ValidationContext, pr
     expiresAt,
     message: {
       id,
-      from: from!,
+      from,
       to,
       cc,
       bcc,

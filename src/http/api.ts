@@ -36,8 +36,11 @@ export async function buildApi(deps: ApiDeps) {
     // One log line per request would cost more than the enqueue itself; metrics count them.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: config.maxBodyBytes,
-    ajv: { customOptions: { removeAdditional: false, allErrors: false } },
+    // No type coercion: `"subject": 123` or `"tags": "x"` is bad input, not something to guess at.
+    ajv: { customOptions: { removeAdditional: false, allErrors: false, coerceTypes: false } },
   });
+  // Only JSON is accepted; Fastify's built-in text/plain parser would turn 415 into a 400.
+  app.removeContentTypeParser('text/plain');
   const validation: ValidationContext = { defaultFrom: config.defaultFrom, backends: Object.keys(config.backends) };
   const groupCommit = new GroupCommit((emails) => store.insertEmails(emails, config.maxAttempts), {
     // Leave pool connections for the dispatcher and reads.
@@ -69,7 +72,10 @@ export async function buildApi(deps: ApiDeps) {
   if (config.apiToken !== undefined) {
     const expected = Buffer.from(`Bearer ${config.apiToken}`);
     app.addHook('onRequest', async (request) => {
-      if (!request.url.startsWith('/v1')) return;
+      // Decide by the matched route, never the raw URL: the router decodes "%76" to "v", so
+      // "/%761/emails" reaches /v1/emails without starting with "/v1". Unmatched URLs need it too.
+      const route = request.routeOptions.url;
+      if (route !== undefined && !route.startsWith('/v1')) return;
       const given = Buffer.from(request.headers.authorization ?? '');
       if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
         throw new PostOfficeError('UNAUTHORIZED', 'authorization: a valid "Bearer <token>" is required');
@@ -166,6 +172,11 @@ export async function buildApi(deps: ApiDeps) {
         },
         ...schema.errors(400),
       },
+    },
+    // A query string holds only strings; with coercion off, "?limit=20" becomes the integer here.
+    preValidation: async (request) => {
+      const query = request.query as Record<string, unknown>;
+      if (typeof query.limit === 'string' && /^\d{1,9}$/.test(query.limit)) query.limit = Number(query.limit);
     },
   }, async (request) => {
     requireDatabase();

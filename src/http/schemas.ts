@@ -64,7 +64,8 @@ export const idempotencyHeaders = {
 export const idParams = {
   type: 'object',
   required: ['id'],
-  properties: { id: { type: 'string', format: 'uuid' } },
+  // maxLength, because format "uuid" also accepts "urn:uuid:…", which PostgreSQL rejects (a 500).
+  properties: { id: { type: 'string', format: 'uuid', maxLength: 36 } },
 } as const;
 
 export const listQuery = {

@@ -1,0 +1,168 @@
+// The bad-input battery (DESIGN invariant 9): every rejected request gets a clear 4xx with a
+// stable code and a message naming the field, and stores nothing — not an email, not a log
+// entry, not an idempotency key. Each POST case is sent twice: plain (group commit) and with an
+// Idempotency-Key (the keyed insert).
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type pg from 'pg';
+import type { Service } from '../../src/service.ts';
+import { createTestDatabase } from '../helpers/database.ts';
+import { connect, startSidecar } from '../helpers/sidecar.ts';
+
+// Set up at the top level, not in before(): the cleanups (helpers/cleanup.ts) then run after
+// every test of the file rather than at the end of a hook.
+const databaseUrl = await createTestDatabase();
+// No dispatcher and no POST_OFFICE_DEFAULT_FROM: "from" is required.
+const api: Service = await startSidecar(databaseUrl, { POST_OFFICE_DISPATCHER: 'off' });
+const smallBody: Service = await startSidecar(databaseUrl, { POST_OFFICE_DISPATCHER: 'off', POST_OFFICE_MAX_BODY_BYTES: '2048' });
+const db: pg.Client = await connect(databaseUrl);
+let keys = 0;
+
+async function stored(): Promise<string> {
+  const { rows } = await db.query(`SELECT (SELECT count(*) FROM emails) AS emails, (SELECT count(*) FROM email_logs) AS logs,
+    (SELECT count(*) FROM idempotency_keys) AS keys`);
+  return JSON.stringify(rows[0]);
+}
+
+interface Answer { status: number; body: { statusCode?: number; code?: string; message?: string } }
+
+async function send(service: Service, method: string, path: string, body: string | undefined, headers: Record<string, string>): Promise<Answer> {
+  const response = await fetch(`${service.apiUrl}${path}`, { method, headers, body });
+  return { status: response.status, body: (await response.json()) as Answer['body'] };
+}
+
+const ok = { from: 'sender@example.com', to: 'alice@example.com', subject: 'hello', text: 'hi' };
+const big = 'x'.repeat(4096);
+
+interface Case {
+  name: string;
+  /** A JSON value to send, or `raw` text. */
+  body?: unknown;
+  raw?: string;
+  contentType?: string;
+  method?: 'GET' | 'POST';
+  path?: string;
+  service?: () => Service;
+  status: number;
+  code: string;
+  /** The message starts with this field name, or matches this pattern. */
+  field: string | RegExp;
+}
+
+const cases: Case[] = [
+  // Addresses, parsed by a real RFC 5322 parser.
+  { name: 'invalid address in to[1]', body: { ...ok, to: ['alice@example.com', 'bob@'] }, status: 400, code: 'INVALID_ADDRESS', field: "to[1]: 'bob@' is not a valid address" },
+  { name: 'invalid from', body: { ...ok, from: 'sender at example.com' }, status: 400, code: 'INVALID_ADDRESS', field: "from: 'sender at example.com' is not a valid address" },
+  { name: 'invalid cc', body: { ...ok, cc: ['carol@@example.com'] }, status: 400, code: 'INVALID_ADDRESS', field: 'cc[0]' },
+  { name: 'invalid bcc', body: { ...ok, bcc: 'dave' }, status: 400, code: 'INVALID_ADDRESS', field: 'bcc[0]' },
+  { name: 'invalid reply_to', body: { ...ok, reply_to: ['ok@example.com', 'Dave <dave>'] }, status: 400, code: 'INVALID_ADDRESS', field: 'reply_to[1]' },
+  { name: '"Name <bad>"', body: { ...ok, to: 'Bob <bad>' }, status: 400, code: 'INVALID_ADDRESS', field: 'to[0]' },
+  { name: 'two addresses in one string', body: { ...ok, to: 'a@example.com, b@example.com' }, status: 400, code: 'INVALID_ADDRESS', field: 'to[0]' },
+  { name: 'CR/LF inside an address', body: { ...ok, to: 'alice@example.com\r\nBcc: eve@example.com' }, status: 400, code: 'INVALID_ADDRESS', field: 'to[0]' },
+  { name: 'no recipients at all', body: { from: 'sender@example.com', subject: 'hello' }, status: 400, code: 'NO_RECIPIENTS', field: 'to' },
+  { name: 'empty recipient lists', body: { ...ok, to: [], cc: [], bcc: [] }, status: 400, code: 'NO_RECIPIENTS', field: 'to' },
+  { name: 'missing from without a default', body: { to: 'alice@example.com', subject: 'hello' }, status: 400, code: 'MISSING_FROM', field: 'from' },
+  // Header injection.
+  { name: 'CR/LF in the subject', body: { ...ok, subject: 'Hi\r\nBcc: eve@example.com' }, status: 400, code: 'INVALID_HEADER', field: 'subject' },
+  { name: 'LF alone in the subject', body: { ...ok, subject: 'Hi\nthere' }, status: 400, code: 'INVALID_HEADER', field: 'subject' },
+  { name: 'CR/LF in a header value', body: { ...ok, headers: { 'X-Campaign': 'spring\r\nBcc: eve@example.com' } }, status: 400, code: 'INVALID_HEADER', field: 'headers.X-Campaign' },
+  { name: 'CR/LF in a header name', body: { ...ok, headers: { 'X-A\r\nBcc': 'eve@example.com' } }, status: 400, code: 'INVALID_HEADER', field: 'headers' },
+  { name: 'a header name with a space and colon', body: { ...ok, headers: { 'X Bad:': 'x' } }, status: 400, code: 'INVALID_HEADER', field: 'headers' },
+  { name: 'a reserved header', body: { ...ok, headers: { From: 'ceo@example.com' } }, status: 400, code: 'INVALID_HEADER', field: 'headers.From' },
+  { name: 'a reserved header in lower case', body: { ...ok, headers: { 'reply-to': 'eve@example.com' } }, status: 400, code: 'INVALID_HEADER', field: 'headers.reply-to' },
+  { name: 'CR/LF in a tag', body: { ...ok, tags: ['ok', 'a\nb'] }, status: 400, code: 'INVALID_HEADER', field: 'tags[1]' },
+  { name: 'CR/LF in a metadata value', body: { ...ok, metadata: { order: '1\r\n2' } }, status: 400, code: 'INVALID_HEADER', field: 'metadata.order' },
+  // Attachments.
+  { name: 'non-base64 attachment content', body: { ...ok, attachments: [{ filename: 'a.txt', content: 'not base64!' }] }, status: 400, code: 'INVALID_ATTACHMENT', field: 'attachments[0].content' },
+  { name: 'base64 with bad padding', body: { ...ok, attachments: [{ filename: 'a.txt', content: 'aGVsbG8' }] }, status: 400, code: 'INVALID_ATTACHMENT', field: 'attachments[0].content' },
+  { name: 'bad attachment content_type', body: { ...ok, attachments: [{ filename: 'a.txt', content: 'aGVsbG8=', content_type: 'text' }] }, status: 400, code: 'INVALID_ATTACHMENT', field: 'attachments[0].content_type' },
+  { name: 'CR/LF in an attachment filename', body: { ...ok, attachments: [{ filename: 'a\r\n.txt', content: 'aGVsbG8=' }] }, status: 400, code: 'INVALID_ATTACHMENT', field: 'attachments[0].filename' },
+  { name: 'attachment without content', body: { ...ok, attachments: [{ filename: 'a.txt' }] }, status: 400, code: 'VALIDATION_FAILED', field: 'attachments[0].content: is required' },
+  // Routing and schedule.
+  { name: 'unknown backend alias', body: { ...ok, backend: 'marketing' }, status: 400, code: 'UNKNOWN_BACKEND', field: "backend: 'marketing' is not a configured backend" },
+  { name: 'expires_at before scheduled_at', body: { ...ok, scheduled_at: '2030-01-02T00:00:00Z', expires_at: '2030-01-01T00:00:00Z' }, status: 400, code: 'INVALID_SCHEDULE', field: 'expires_at' },
+  { name: 'expires_at equal to scheduled_at', body: { ...ok, scheduled_at: '2030-01-01T00:00:00Z', expires_at: '2030-01-01T01:00:00+01:00' }, status: 400, code: 'INVALID_SCHEDULE', field: 'expires_at' },
+  { name: 'a date that is not RFC 3339', body: { ...ok, scheduled_at: 'tomorrow' }, status: 400, code: 'VALIDATION_FAILED', field: 'scheduled_at' },
+  { name: 'a date without a time zone', body: { ...ok, expires_at: '2030-01-01T00:00:00' }, status: 400, code: 'VALIDATION_FAILED', field: 'expires_at' },
+  { name: 'February 30th', body: { ...ok, scheduled_at: '2030-02-30T00:00:00Z' }, status: 400, code: 'VALIDATION_FAILED', field: 'scheduled_at' },
+  { name: 'a leap second Date cannot hold', body: { ...ok, scheduled_at: '2016-12-31T23:59:60Z' }, status: 400, code: 'INVALID_SCHEDULE', field: 'scheduled_at' },
+  // Shape and types.
+  { name: 'unknown field (a typo)', body: { ...ok, sujbect: 'hello' }, status: 400, code: 'VALIDATION_FAILED', field: /^body: unknown field 'sujbect'$/ },
+  { name: 'unknown attachment field', body: { ...ok, attachments: [{ filename: 'a.txt', content: 'aGVsbG8=', cid: 'x' }] }, status: 400, code: 'VALIDATION_FAILED', field: /^attachments\[0\]: unknown field 'cid'/ },
+  { name: 'a number as the subject', body: { ...ok, subject: 42 }, status: 400, code: 'VALIDATION_FAILED', field: 'subject' },
+  { name: 'a one-element array as the subject', body: { ...ok, subject: ['hello'] }, status: 400, code: 'VALIDATION_FAILED', field: 'subject' },
+  { name: 'a string as tags', body: { ...ok, tags: 'welcome' }, status: 400, code: 'VALIDATION_FAILED', field: 'tags' },
+  { name: 'a number as a recipient', body: { ...ok, to: 5 }, status: 400, code: 'VALIDATION_FAILED', field: 'to' },
+  { name: 'a number as a header value', body: { ...ok, headers: { 'X-Count': 1 } }, status: 400, code: 'VALIDATION_FAILED', field: 'headers.X-Count' },
+  { name: 'a string as headers', body: { ...ok, headers: 'X-A: 1' }, status: 400, code: 'VALIDATION_FAILED', field: 'headers' },
+  { name: 'an array as the body', body: [ok], status: 400, code: 'VALIDATION_FAILED', field: 'body' },
+  { name: 'invalid priority', body: { ...ok, priority: 'urgent' }, status: 400, code: 'VALIDATION_FAILED', field: 'priority: must be one of now, high, medium, low' },
+  // Transport.
+  { name: 'malformed JSON', raw: '{"from": "sender@example.com",', status: 400, code: 'INVALID_JSON', field: 'body' },
+  { name: 'an empty JSON body', raw: '', status: 400, code: 'INVALID_JSON', field: 'body' },
+  { name: 'a body over POST_OFFICE_MAX_BODY_BYTES', body: { ...ok, text: big }, service: () => smallBody, status: 413, code: 'BODY_TOO_LARGE', field: 'body' },
+  { name: 'text/plain', raw: JSON.stringify(ok), contentType: 'text/plain', status: 415, code: 'UNSUPPORTED_MEDIA_TYPE', field: 'body' },
+  { name: 'a form post', raw: 'from=sender%40example.com', contentType: 'application/x-www-form-urlencoded', status: 415, code: 'UNSUPPORTED_MEDIA_TYPE', field: 'body' },
+  // Batches: all-or-nothing.
+  { name: 'a batch of 1001', path: '/v1/emails/batch', body: { emails: Array.from({ length: 1001 }, () => ok) }, status: 400, code: 'VALIDATION_FAILED', field: 'emails: must NOT have more than 1000 items' },
+  { name: 'an empty batch', path: '/v1/emails/batch', body: { emails: [] }, status: 400, code: 'VALIDATION_FAILED', field: 'emails' },
+  { name: 'a batch without emails', path: '/v1/emails/batch', body: { email: [ok] }, status: 400, code: 'VALIDATION_FAILED', field: /^(emails: is required|body: unknown field 'email')$/ },
+  { name: 'a batch where only email 3 is bad', path: '/v1/emails/batch', body: { emails: [ok, ok, ok, { ...ok, to: ['alice@example.com', 'bob@'] }, ok] }, status: 400, code: 'INVALID_ADDRESS', field: "emails[3].to[1]: 'bob@' is not a valid address" },
+  { name: 'a batch where only email 3 has a typo', path: '/v1/emails/batch', body: { emails: [ok, ok, ok, { ...ok, sujbect: 'x' }] }, status: 400, code: 'VALIDATION_FAILED', field: /^emails\[3\]: unknown field 'sujbect'$/ },
+  { name: 'a batch where only email 3 has CR/LF in a header', path: '/v1/emails/batch', body: { emails: [ok, ok, ok, { ...ok, headers: { 'X-A': 'a\r\nb' } }] }, status: 400, code: 'INVALID_HEADER', field: 'emails[3].headers.X-A' },
+  // Reads and state changes.
+  { name: 'an invalid cursor', method: 'GET', path: '/v1/emails?cursor=bm90LWEtY3Vyc29y', status: 400, code: 'INVALID_CURSOR', field: 'cursor' },
+  { name: 'an unknown status filter', method: 'GET', path: '/v1/emails?status=lost', status: 400, code: 'VALIDATION_FAILED', field: 'status' },
+  { name: 'a limit of zero', method: 'GET', path: '/v1/emails?limit=0', status: 400, code: 'VALIDATION_FAILED', field: 'limit' },
+  { name: 'a limit that is not a number', method: 'GET', path: '/v1/emails?limit=ten', status: 400, code: 'VALIDATION_FAILED', field: 'limit' },
+  { name: 'a non-uuid id', method: 'GET', path: '/v1/emails/42', status: 400, code: 'VALIDATION_FAILED', field: 'id' },
+  { name: 'a urn:uuid id', method: 'GET', path: '/v1/emails/urn:uuid:01900000-0000-7000-8000-000000000000', status: 400, code: 'VALIDATION_FAILED', field: 'id' },
+  { name: 'cancel with a non-uuid id', path: '/v1/emails/not-an-id/cancel', status: 400, code: 'VALIDATION_FAILED', field: 'id' },
+  { name: 'requeue with a non-uuid id', path: '/v1/emails/not-an-id/requeue', status: 400, code: 'VALIDATION_FAILED', field: 'id' },
+];
+
+for (const c of cases) {
+  const method = c.method ?? 'POST';
+  const withBody = c.body !== undefined || c.raw !== undefined;
+  test(`bad input: ${c.name}`, async () => {
+    for (const keyed of method === 'POST' && withBody ? [false, true] : [false]) {
+      const headers: Record<string, string> = {};
+      if (withBody) headers['content-type'] = c.contentType ?? 'application/json';
+      if (keyed) headers['idempotency-key'] = `bad-input-${++keys}`;
+      const before = await stored();
+      const raw = c.raw ?? (c.body === undefined ? undefined : JSON.stringify(c.body));
+      const answer = await send((c.service ?? (() => api))(), method, c.path ?? '/v1/emails', raw, headers);
+      const label = `${c.name}${keyed ? ' (with an Idempotency-Key)' : ''}: ${JSON.stringify(answer.body)}`;
+
+      assert.equal(answer.status, c.status, label);
+      assert.deepEqual(Object.keys(answer.body).sort(), ['code', 'message', 'statusCode'], label);
+      assert.equal(answer.body.statusCode, c.status, label);
+      assert.equal(answer.body.code, c.code, label);
+      const message = answer.body.message ?? '';
+      if (typeof c.field === 'string') assert.ok(message.startsWith(c.field), `message should name ${c.field}: ${label}`);
+      else assert.match(message, c.field, label);
+      assert.equal(await stored(), before, `nothing was stored: ${label}`);
+    }
+  });
+}
+
+test('a bad Idempotency-Key header is rejected and stores nothing', async () => {
+  const before = await stored();
+  const answer = await send(api, 'POST', '/v1/emails', JSON.stringify(ok), { 'content-type': 'application/json', 'idempotency-key': 'k'.repeat(256) });
+  assert.equal(answer.status, 400);
+  assert.equal(answer.body.code, 'VALIDATION_FAILED');
+  assert.match(answer.body.message ?? '', /^idempotency-key: /);
+  assert.equal(await stored(), before);
+});
+
+// The control: the counting above would notice a stored row.
+test('a good request to the same sidecars is stored, so the battery can see a change', async () => {
+  const before = JSON.parse(await stored()) as Record<string, string>;
+  const plain = await send(api, 'POST', '/v1/emails', JSON.stringify(ok), { 'content-type': 'application/json' });
+  const keyed = await send(smallBody, 'POST', '/v1/emails/batch', JSON.stringify({ emails: [ok, ok] }), { 'content-type': 'application/json', 'idempotency-key': 'control' });
+  assert.equal(plain.status, 202);
+  assert.equal(keyed.status, 202);
+  const after = JSON.parse(await stored()) as Record<string, string>;
+  assert.equal(Number(after.emails) - Number(before.emails), 3);
+  assert.equal(Number(after.keys) - Number(before.keys), 1);
+});
