@@ -1,0 +1,60 @@
+// Spawning a real sidecar process (exactly what `npm start` runs), without test hooks, so the
+// benchmark can use it too.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+
+const repoRoot = path.resolve(import.meta.dirname, '../..');
+
+export type Env = Record<string, string>;
+
+/** Environment for a sidecar on ports 0 with its own data folder, for the given database. */
+export function sidecarEnv(databaseUrl: string, env: Env = {}): Env {
+  return {
+    DATABASE_URL: databaseUrl,
+    POST_OFFICE_DATA_DIR: mkdtempSync(path.join(tmpdir(), 'post-office-sidecar-')),
+    POST_OFFICE_PORT: '0',
+    POST_OFFICE_ADMIN_PORT: '0',
+    POST_OFFICE_ADMIN_HOST: '127.0.0.1',
+    POST_OFFICE_POLL_SECONDS: '0.2',
+    ...env,
+  };
+}
+
+export interface SidecarProcess {
+  child: ChildProcess;
+  apiUrl: string;
+  adminUrl: string;
+  /** Resolves with the exit code (or the signal that ended it). */
+  exited: Promise<number | string>;
+  log: string[];
+}
+
+/** `node src/main.ts` as a child process; resolves once it logs that it is ready. */
+export async function spawnSidecarProcess(env: Env): Promise<SidecarProcess> {
+  const child = spawn(process.execPath, ['src/main.ts'], {
+    cwd: repoRoot,
+    env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)));
+  const log: string[] = [];
+  createInterface({ input: child.stderr! }).on('line', (line) => log.push(line));
+  const ready = await new Promise<{ api: string; admin: string }>((resolve, reject) => {
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      log.push(line);
+      if (!line.includes('"post office ready"')) return;
+      const entry = JSON.parse(line) as { api: string; admin: string };
+      resolve({ api: entry.api, admin: entry.admin });
+    });
+    void exited.then((code) => reject(new Error(`sidecar exited (${code}) before it was ready:\n${log.join('\n')}`)));
+  });
+  return { child, apiUrl: ready.api, adminUrl: ready.admin, exited, log };
+}
+
+/** A Postmark backend pointed at the mock provider. */
+export function postmarkBackend(baseUrl: string): string {
+  return JSON.stringify({ default: { provider: 'postmark', server_token: 'test-server-token', base_url: baseUrl } });
+}
