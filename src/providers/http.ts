@@ -93,3 +93,48 @@ export function malformed(reply: HttpReply): SendOutcome {
     message: `HTTP ${reply.status} with an unreadable body: ${reply.body.slice(0, MAX_DETAIL)}`,
   };
 }
+
+/** What a provider's own error identifier means, where it says more than the HTTP status. */
+export interface ErrorClass {
+  outcome: 'retryable' | 'permanent';
+  code: string;
+}
+
+export function isSuccess(reply: HttpReply): boolean {
+  return reply.status >= 200 && reply.status < 300;
+}
+
+/**
+ * failureFromStatus, reclassified by the provider's table when it knows the error: a 200 that
+ * carries an error (Postal), a 500 that means a bad key (Mandrill), a 400 that means throttling (SES).
+ */
+export function classified(reply: HttpReply, detail: string | undefined, errorClass: ErrorClass | undefined): SendOutcome {
+  const base = failureFromStatus(reply, detail);
+  if (errorClass === undefined || base.outcome === 'ok') return base;
+  if (errorClass.outcome === 'permanent') return { outcome: 'permanent', code: errorClass.code, message: base.message };
+  return {
+    outcome: 'retryable',
+    code: errorClass.code,
+    message: base.message,
+    retryAfterSeconds: retryAfterSeconds(reply.headers),
+  };
+}
+
+/** One header as a string (undici gives arrays for repeated headers). */
+export function header(reply: HttpReply, name: string): string | undefined {
+  const value = reply.headers[name.toLowerCase()];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** The common request: JSON in, JSON out. */
+export function postJson(
+  context: SendContext,
+  url: string,
+  headers: Record<string, string>,
+  payload: unknown,
+): Promise<HttpReply | SendOutcome> {
+  return exchange(context, url, {
+    headers: { accept: 'application/json', 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(payload),
+  });
+}

@@ -1,9 +1,10 @@
 // Mailgun's messages endpoint: https://documentation.mailgun.com/docs/mailgun/api-reference/
 import { FormData } from 'undici';
 import type { EmailMessage } from '../email/message.ts';
-import { exchange, failureFromStatus, isReply, parseJson } from './http.ts';
+import { exchange, failureFromStatus, isReply, isSuccess, malformed, parseJson } from './http.ts';
 import type { ProviderKind } from './provider.ts';
-import { SettingsError, baseUrl, onlyFields, optionalString, requiredString } from './settings.ts';
+import { keepingSecrets } from './secrets.ts';
+import { baseUrl, onlyFields, region, requiredString } from './settings.ts';
 
 export interface MailgunSettings {
   provider: 'mailgun';
@@ -41,9 +42,7 @@ function form(message: EmailMessage): FormData {
 export const mailgun: ProviderKind<MailgunSettings> = {
   parse(raw) {
     onlyFields(raw, ['api_key', 'domain', 'region', 'base_url']);
-    const region = optionalString(raw, 'region') ?? 'us';
-    const regionUrl = regions[region];
-    if (regionUrl === undefined) throw new SettingsError(`region must be "us" or "eu" (got "${region}")`);
+    const regionUrl = region(raw, regions, 'us');
     return {
       provider: 'mailgun',
       api_key: requiredString(raw, 'api_key'),
@@ -53,22 +52,25 @@ export const mailgun: ProviderKind<MailgunSettings> = {
   },
   origin: (settings) => new URL(settings.base_url).origin,
   create(settings) {
-    const authorization = `Basic ${Buffer.from(`api:${settings.api_key}`).toString('base64')}`;
+    const credentials = Buffer.from(`api:${settings.api_key}`).toString('base64');
+    const authorization = `Basic ${credentials}`;
     const url = `${settings.base_url}/v3/${encodeURIComponent(settings.domain)}/messages`;
-    return {
+    return keepingSecrets([settings.api_key, credentials], {
       async send(message, context) {
         const reply = await exchange(context, url, { headers: { authorization }, body: form(message) });
         if (!isReply(reply)) return reply;
         const json = parseJson(reply.body);
-        if (reply.status >= 200 && reply.status < 300) {
-          // A 200 without an id is Mailgun's API root answering a wrong base_url, not a send.
-          if (typeof json?.id !== 'string') {
-            return { outcome: 'permanent', code: 'INVALID_RESPONSE', message: `HTTP ${reply.status} without a message id: ${reply.body.slice(0, 200)}` };
+        if (isSuccess(reply)) {
+          if (typeof json?.id === 'string') return { outcome: 'ok', providerMessageId: json.id };
+          // "Mailgun Magnificent API" is the API root answering a wrong base_url: nothing was sent,
+          // and retrying the same URL cannot help.
+          if (reply.body.includes('Magnificent API') || json !== null) {
+            return { outcome: 'permanent', code: 'INVALID_RESPONSE', message: `HTTP ${reply.status} without a message id (check base_url): ${reply.body.slice(0, 200)}` };
           }
-          return { outcome: 'ok', providerMessageId: json.id };
+          return malformed(reply);
         }
         return failureFromStatus(reply, typeof json?.message === 'string' ? json.message : undefined);
       },
-    };
+    });
   },
 };

@@ -18,6 +18,11 @@ export interface SendContext {
 
 export interface Provider {
   send(message: EmailMessage, context: SendContext): Promise<SendOutcome>;
+  /**
+   * Releases what the adapter holds beyond the worker's Agent (SMTP: QUIT on idle pooled
+   * connections). Called once when the worker thread closes; HTTP adapters have nothing to close.
+   */
+  close?(): Promise<void>;
 }
 
 /** One provider kind: validates its settings at start-up, then builds adapters in workers. */

@@ -1,16 +1,59 @@
 // Provider kinds by name, and the parsing of POST_OFFICE_BACKENDS (alias → settings).
 import { ConfigError } from '../errors.ts';
+import { brevo, type BrevoSettings } from './brevo.ts';
+import { mailersend, type MailersendSettings } from './mailersend.ts';
 import { mailgun, type MailgunSettings } from './mailgun.ts';
+import { mailjet, type MailjetSettings } from './mailjet.ts';
+import { mailtrap, type MailtrapSettings } from './mailtrap.ts';
+import { mandrill, type MandrillSettings } from './mandrill.ts';
 import { outbox, type OutboxSettings } from './outbox.ts';
+import { postal, type PostalSettings } from './postal.ts';
 import { postmark, type PostmarkSettings } from './postmark.ts';
 import type { Provider, ProviderKind } from './provider.ts';
+import { resend, type ResendSettings } from './resend.ts';
+import { scaleway, type ScalewaySettings } from './scaleway.ts';
+import { sendgrid, type SendgridSettings } from './sendgrid.ts';
+import { ses, type SesSettings } from './ses.ts';
+import { smtp, type SmtpSettings } from './smtp.ts';
+import { sparkpost, type SparkpostSettings } from './sparkpost.ts';
+import { unisenderGo, type UnisenderGoSettings } from './unisender-go.ts';
 
-export type BackendSettings = OutboxSettings | PostmarkSettings | MailgunSettings;
+export type BackendSettings =
+  | OutboxSettings
+  | PostmarkSettings
+  | MailgunSettings
+  | SesSettings
+  | SendgridSettings
+  | ResendSettings
+  | BrevoSettings
+  | MailjetSettings
+  | MailersendSettings
+  | MailtrapSettings
+  | MandrillSettings
+  | SparkpostSettings
+  | PostalSettings
+  | ScalewaySettings
+  | UnisenderGoSettings
+  | SmtpSettings;
 
+// The "provider" value in POST_OFFICE_BACKENDS → its kind. docs/providers.md documents each.
 const kinds: Record<BackendSettings['provider'], ProviderKind<never>> = {
   outbox: outbox as ProviderKind<never>,
   postmark: postmark as ProviderKind<never>,
   mailgun: mailgun as ProviderKind<never>,
+  ses: ses as ProviderKind<never>,
+  sendgrid: sendgrid as ProviderKind<never>,
+  resend: resend as ProviderKind<never>,
+  brevo: brevo as ProviderKind<never>,
+  mailjet: mailjet as ProviderKind<never>,
+  mailersend: mailersend as ProviderKind<never>,
+  mailtrap: mailtrap as ProviderKind<never>,
+  mandrill: mandrill as ProviderKind<never>,
+  sparkpost: sparkpost as ProviderKind<never>,
+  postal: postal as ProviderKind<never>,
+  scaleway: scaleway as ProviderKind<never>,
+  unisender_go: unisenderGo as ProviderKind<never>,
+  smtp: smtp as ProviderKind<never>,
 };
 
 function kindOf(settings: BackendSettings): ProviderKind<BackendSettings> {

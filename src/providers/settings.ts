@@ -43,3 +43,29 @@ export function onlyFields(raw: Record<string, unknown>, allowed: readonly strin
     }
   }
 }
+
+export function optionalBoolean(raw: Record<string, unknown>, field: string): boolean | undefined {
+  const value = raw[field];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'boolean') throw new SettingsError(`${field} must be true or false when given`);
+  return value;
+}
+
+export function optionalInteger(raw: Record<string, unknown>, field: string, min: number, max: number): number | undefined {
+  const value = raw[field];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new SettingsError(`${field} must be an integer from ${min} to ${max} when given`);
+  }
+  return value;
+}
+
+/** A region name that picks a default base_url. */
+export function region(raw: Record<string, unknown>, urls: Readonly<Record<string, string>>, fallback: string): string {
+  const value = optionalString(raw, 'region') ?? fallback;
+  const url = urls[value];
+  if (url === undefined) {
+    throw new SettingsError(`region must be one of ${Object.keys(urls).map((name) => `"${name}"`).join(', ')} (got "${value}")`);
+  }
+  return url;
+}
