@@ -1,0 +1,127 @@
+// The charts' values: typos are rejected (by the schema in the application chart, by the library
+// itself in any app chart), names follow DESIGN.md, defaults agree between the two charts, and
+// every value is documented in helm/README.md.
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { test } from 'node:test';
+import { parse } from 'yaml';
+import { charts, podSpecOf, render, runHelm, scenarios } from './support/helm.ts';
+import { helm, repoRoot } from './support/tools.ts';
+
+const skip = helm.skip;
+
+/** DESIGN.md's configuration table (and POST_OFFICE_DEFAULT_FROM from its email body section). */
+const CONTRACT_ENV = [
+  'DATABASE_URL', 'POST_OFFICE_DATA_DIR', 'POST_OFFICE_HOST', 'POST_OFFICE_PORT', 'POST_OFFICE_ADMIN_HOST',
+  'POST_OFFICE_ADMIN_PORT', 'POST_OFFICE_BACKENDS', 'POST_OFFICE_THREADS', 'POST_OFFICE_HTTP_CONNECTIONS',
+  'POST_OFFICE_DB_POOL_MAX', 'POST_OFFICE_DISPATCHER', 'POST_OFFICE_API_TOKEN', 'POST_OFFICE_LEASE_SECONDS',
+  'POST_OFFICE_RETRY_BASE_SECONDS', 'POST_OFFICE_MAX_ATTEMPTS', 'POST_OFFICE_SHUTDOWN_GRACE_SECONDS',
+  'POST_OFFICE_BATCH_SIZE', 'POST_OFFICE_MAX_BODY_BYTES', 'POST_OFFICE_DEFAULT_FROM',
+];
+
+async function expectFailure(chart: string, args: string[], message: RegExp): Promise<void> {
+  const result = await runHelm(['template', 'po', chart, ...args]);
+  assert.notEqual(result.code, 0, `helm template ${args.join(' ')} should fail`);
+  assert.match(result.stderr, message);
+}
+
+test('the application chart schema rejects misspelt values', { skip }, async () => {
+  await expectFailure(charts.app, ['--set', 'standalone.replica=3'], /additional properties 'replica' not allowed/);
+  await expectFailure(charts.app, ['--set', 'podMonitor.enable=true'], /additional properties 'enable' not allowed/);
+  await expectFailure(charts.app, ['--set', 'postOffice.config.POST_OFFICE_THREAD=2'], /additional properties 'POST_OFFICE_THREAD' not allowed/);
+  await expectFailure(charts.app, ['--set', 'postOffice.config.POST_OFFICE_DISPATCHER=maybe'], /POST_OFFICE_DISPATCHER/);
+  await expectFailure(charts.app, ['--set', 'prometheusRule.disabledAlerts[0]=PostOfficeNoSuchAlert'], /disabledAlerts/);
+});
+
+test('the library rejects misspelt sidecar values in any app chart, whatever its own schema', { skip }, async () => {
+  await expectFailure(charts.demo, ['--set', 'postOffice.imag.tag=x'], /postOffice\.imag is not a setting/);
+  await expectFailure(charts.demo, ['--set', 'postOffice.config.POST_OFFICE_THREAD=2'], /postOffice\.config\.POST_OFFICE_THREAD is not a setting/);
+  // false must win over the default true (Sprig's merge would silently drop it).
+  const objects = await render(charts.demo, ['--set', 'postOffice.native=false']);
+  const pod = podSpecOf(objects.find((o) => o.kind === 'Deployment')!)!;
+  assert.ok(pod.containers.some((c) => c.name === 'post-office'));
+});
+
+test('standalone refuses to render without a token and a shared database', { skip }, async () => {
+  await expectFailure(charts.app, ['--set', 'postOffice.secret.apiTokenKey='], /apiTokenKey/);
+  await expectFailure(charts.app, ['--set', 'postOffice.secret.name='], /postOffice\.secret\.name/);
+  await expectFailure(charts.app, ['--set', 'postOffice.secret.databaseUrlKey='], /shared PostgreSQL/);
+});
+
+test('every environment variable the charts set is named as in DESIGN.md', { skip }, async () => {
+  const design = path.resolve(repoRoot, '../shared/docs/DESIGN.md');
+  if (existsSync(design)) {
+    const text = await readFile(design, 'utf8');
+    for (const name of CONTRACT_ENV) assert.ok(text.includes(`\`${name}\``), `${name} is not in DESIGN.md`);
+  }
+  for (const scenario of scenarios()) {
+    for (const object of await render(scenario.chart, ['-f', scenario.valuesFile])) {
+      const pod = podSpecOf(object);
+      for (const container of [...(pod?.initContainers ?? []), ...(pod?.containers ?? [])]) {
+        for (const { name } of container.env ?? []) {
+          if (name.startsWith('POST_OFFICE_') && name !== 'POST_OFFICE_URL') assert.ok(CONTRACT_ENV.includes(name), `${scenario.name}: ${name} is not a DESIGN.md name`);
+        }
+      }
+    }
+  }
+});
+
+/** The library's defaults, from the YAML inside its "post-office-lib.defaults" template. */
+async function libraryDefaults(): Promise<Record<string, unknown>> {
+  const text = await readFile(path.join(charts.lib, 'templates/_values.tpl'), 'utf8');
+  const body = /\{\{- define "post-office-lib\.defaults" -\}\}\n([\s\S]*?)\{\{- end -\}\}/.exec(text)?.[1];
+  assert.ok(body, 'the defaults template is there');
+  return parse(body) as Record<string, unknown>;
+}
+
+test('versions and defaults agree: package.json, both charts, the library defaults', async () => {
+  const pkg = JSON.parse(await readFile(path.join(repoRoot, 'package.json'), 'utf8')) as { version: string };
+  const chart = async (dir: string) => parse(await readFile(path.join(dir, 'Chart.yaml'), 'utf8')) as { appVersion: string; dependencies?: { name: string; version: string }[]; version: string };
+  const lib = await chart(charts.lib);
+  const app = await chart(charts.app);
+  const defaults = await libraryDefaults();
+  const values = parse(await readFile(path.join(charts.app, 'values.yaml'), 'utf8')) as { postOffice: Record<string, unknown> };
+  assert.equal(lib.appVersion, pkg.version);
+  assert.equal(app.appVersion, pkg.version);
+  assert.equal((defaults.image as { tag: string }).tag, pkg.version);
+  assert.equal(app.dependencies?.find((d) => d.name === 'post-office-lib')?.version, lib.version);
+
+  // The application chart spells the library's defaults out for `helm show values`; only the
+  // Secret differs on purpose (standalone needs one).
+  const without = (object: Record<string, unknown>, keys: string[]) => Object.fromEntries(Object.entries(object).filter(([key]) => !keys.includes(key)));
+  assert.deepEqual(without(values.postOffice, ['secret']), without(defaults, ['enabled', 'native', 'secret']));
+});
+
+/** Dotted paths of every value, down to leaves and empty maps. */
+function valuePaths(value: unknown, prefix = ''): string[] {
+  if (value !== null && typeof value === 'object' && !Array.isArray(value) && Object.keys(value).length > 0) {
+    return Object.entries(value).flatMap(([key, inner]) => valuePaths(inner, prefix ? `${prefix}.${key}` : key));
+  }
+  return [prefix];
+}
+
+test('every value is in the schema and documented in helm/README.md', async () => {
+  const values = parse(await readFile(path.join(charts.app, 'values.yaml'), 'utf8')) as Record<string, unknown>;
+  const schema = JSON.parse(await readFile(path.join(charts.app, 'values.schema.json'), 'utf8')) as Record<string, unknown>;
+  const readme = await readFile(path.join(repoRoot, 'helm/README.md'), 'utf8');
+  // Free-form Kubernetes objects are documented as a whole, not key by key.
+  const freeForm = [
+    'postOffice.resources', 'postOffice.probes.startup', 'postOffice.probes.liveness', 'postOffice.probes.readiness',
+    'standalone.podSecurityContext', 'podMonitor.namespaceSelector', 'networkPolicy.apiFrom', 'networkPolicy.metricsFrom',
+  ];
+  const paths = valuePaths(values).map((p) => freeForm.find((f) => p.startsWith(`${f}.`)) ?? p);
+  const undocumented = [...new Set(paths)].filter((p) => !readme.includes(`\`${p}\``));
+  assert.deepEqual(undocumented, [], 'values missing from helm/README.md');
+  for (const key of ['postOffice.enabled', 'postOffice.native']) assert.ok(readme.includes(`\`${key}\``), `${key} (library only) is documented`);
+
+  const schemaPaths = (node: Record<string, unknown>, prefix = ''): string[] =>
+    Object.entries((node.properties ?? {}) as Record<string, Record<string, unknown>>).flatMap(([key, inner]) => {
+      const here = prefix ? `${prefix}.${key}` : key;
+      return inner.properties ? schemaPaths(inner, here) : [here];
+    });
+  const inValues = new Set(valuePaths(values).map((p) => p.split('.').slice(0, 3).join('.')));
+  const hidden = schemaPaths(schema).filter((p) => !['global', 'post-office-lib'].includes(p) && ![...inValues].some((v) => v === p || v.startsWith(`${p}.`) || p.startsWith(`${v}.`)));
+  assert.deepEqual(hidden, [], 'schema properties with no default in values.yaml');
+});
