@@ -1,6 +1,7 @@
 // The environment, parsed once at start-up into a frozen, typed object. Every default lives
 // here; every rule's message names the variable and the rule it broke.
 import path from 'node:path';
+import { parseMailbox } from './email/addresses.ts';
 import { ConfigError } from './errors.ts';
 import { parseBackends, type BackendSettings } from './providers/registry.ts';
 
@@ -27,6 +28,9 @@ export interface Config {
   readonly defaultFrom: string | undefined;
   readonly maxBodyBytes: number;
   readonly sendTimeoutSeconds: number;
+  /** Retryable failures in a row that pause a backend; 0 turns circuit breaking off. */
+  readonly circuitFailures: number;
+  readonly circuitPauseSeconds: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -80,7 +84,8 @@ function databaseUrl(env: Env): string | undefined {
     throw new ConfigError('DATABASE_URL must be a URL like postgres://user:password@host:5432/database');
   }
   if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
-    throw new ConfigError(`DATABASE_URL must use the postgres:// or postgresql:// scheme (got "${url.protocol}")`);
+    // No echo: "user:password@host" without a scheme parses with "user:" as its scheme.
+    throw new ConfigError('DATABASE_URL must use the postgres:// or postgresql:// scheme');
   }
   return raw;
 }
@@ -95,6 +100,10 @@ export function loadConfig(env: Env = process.env): Config {
     throw new ConfigError(
       `POST_OFFICE_SEND_TIMEOUT_SECONDS must be shorter than POST_OFFICE_LEASE_SECONDS (${sendTimeoutSeconds} >= ${leaseSeconds})`,
     );
+  }
+  const defaultFrom = read(env, 'POST_OFFICE_DEFAULT_FROM');
+  if (defaultFrom !== undefined && parseMailbox(defaultFrom) === null) {
+    throw new ConfigError(`POST_OFFICE_DEFAULT_FROM must be an address like "Name <sender@example.com>" (got "${defaultFrom}")`);
   }
   const apiToken = read(env, 'POST_OFFICE_API_TOKEN');
   if (apiToken !== undefined && apiToken.length < 16) {
@@ -120,9 +129,11 @@ export function loadConfig(env: Env = process.env): Config {
     maxAttempts: integer(env, 'POST_OFFICE_MAX_ATTEMPTS', 6, 1, 100),
     shutdownGraceSeconds: seconds(env, 'POST_OFFICE_SHUTDOWN_GRACE_SECONDS', 20, 0, 3600),
     batchSize: integer(env, 'POST_OFFICE_BATCH_SIZE', 200, 1, 10_000),
-    defaultFrom: read(env, 'POST_OFFICE_DEFAULT_FROM'),
+    defaultFrom,
     maxBodyBytes: integer(env, 'POST_OFFICE_MAX_BODY_BYTES', 32 * MiB, 1024, 1024 * MiB),
     sendTimeoutSeconds,
+    circuitFailures: integer(env, 'POST_OFFICE_CIRCUIT_FAILURES', 5, 0, 1000),
+    circuitPauseSeconds: seconds(env, 'POST_OFFICE_CIRCUIT_PAUSE_SECONDS', 5, 0.1, 3600),
   };
   return Object.freeze(config);
 }

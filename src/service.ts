@@ -11,6 +11,7 @@ import type { Config } from './config.ts';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './database/embedded.ts';
 import { DatabaseHealth } from './database/health.ts';
 import { loadMigrations, migrate } from './database/migrate.ts';
+import { CircuitBreaker } from './dispatcher/circuit-breaker.ts';
 import { Dispatcher } from './dispatcher/dispatcher.ts';
 import { NotifyListener } from './dispatcher/notify-listener.ts';
 import { adminRoutes } from './http/admin.ts';
@@ -65,11 +66,19 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
   const metrics = createMainMetrics(store);
 
   const pool = config.dispatcher ? new WorkerPool(config) : undefined;
-  const dispatcher = pool && new Dispatcher({ config, store, pool, metrics, logger, owner });
+  const breaker = pool && new CircuitBreaker(
+    config.circuitFailures === 0 ? [] : Object.keys(config.backends),
+    { threshold: config.circuitFailures, baseSeconds: config.circuitPauseSeconds, maxSeconds: Math.max(300, config.circuitPauseSeconds) },
+    (backend, state) => {
+      metrics.circuitOpen.set({ backend }, state === 'closed' ? 0 : 1);
+      if (state !== 'half_open') logger.warn({ backend, state }, `circuit ${state === 'open' ? 'opened: backend paused' : 'closed'}`);
+    },
+  );
+  const dispatcher = pool && breaker && new Dispatcher({ config, store, pool, metrics, logger, breaker, owner });
   const listener = dispatcher && config.listen ? new NotifyListener(databaseUrl, () => dispatcher.wake(), logger) : undefined;
 
   const api = await buildApi({ config, store, health, metrics, logger, onEnqueued: () => dispatcher?.wake() });
-  await admin.register(adminRoutes, { health, metrics, pool });
+  await admin.register(adminRoutes, { health, metrics, pool, breaker });
 
   dispatcher?.start();
   await listener?.start();

@@ -55,7 +55,11 @@ const cases: { rule: string; env: Env; variable: string; message: RegExp; secret
   { rule: 'the API token is at least 16 characters', env: { POST_OFFICE_API_TOKEN: 'short-secret' }, variable: 'POST_OFFICE_API_TOKEN', message: /at least 16 characters/, secrets: ['short-secret'] },
   { rule: 'DATABASE_URL must parse as a URL', env: { DATABASE_URL: 'postgres://app:hunter2-password@db:port/mail' }, variable: 'DATABASE_URL', message: /must be a URL like postgres:\/\//, secrets: ['hunter2-password'] },
   { rule: 'DATABASE_URL without a scheme', env: { DATABASE_URL: 'app:hunter2-password@db:5432/mail' }, variable: 'DATABASE_URL', message: /postgres:\/\/ or postgresql:\/\/ scheme/, secrets: ['hunter2-password'] },
-  { rule: 'DATABASE_URL must use the postgres scheme', env: { DATABASE_URL: 'mysql://app:hunter2-password@db:3306/mail' }, variable: 'DATABASE_URL', message: /postgres:\/\/ or postgresql:\/\/ scheme \(got "mysql:"\)/, secrets: ['hunter2-password', 'app:'] },
+  { rule: 'DATABASE_URL must use the postgres scheme', env: { DATABASE_URL: 'mysql://app:hunter2-password@db:3306/mail' }, variable: 'DATABASE_URL', message: /postgres:\/\/ or postgresql:\/\/ scheme$/, secrets: ['hunter2-password', 'app:'] },
+  { rule: 'DATABASE_URL without a scheme is not echoed', env: { DATABASE_URL: 'app:hunter2-password@db:5432/mail' }, variable: 'DATABASE_URL', message: /scheme$/, secrets: ['hunter2-password', 'app'] },
+  { rule: 'POST_OFFICE_DEFAULT_FROM must be an address', env: { POST_OFFICE_DEFAULT_FROM: 'sender@' }, variable: 'POST_OFFICE_DEFAULT_FROM', message: /must be an address/ },
+  { rule: 'POST_OFFICE_CIRCUIT_FAILURES is an integer', env: { POST_OFFICE_CIRCUIT_FAILURES: '-1' }, variable: 'POST_OFFICE_CIRCUIT_FAILURES', message: /integer from 0 to 1000/ },
+  { rule: 'POST_OFFICE_CIRCUIT_PAUSE_SECONDS is a number of seconds', env: { POST_OFFICE_CIRCUIT_PAUSE_SECONDS: 'soon' }, variable: 'POST_OFFICE_CIRCUIT_PAUSE_SECONDS', message: /number of seconds/ },
   // POST_OFFICE_BACKENDS.
   { rule: 'backends must be valid JSON, and the text is not echoed', env: { POST_OFFICE_BACKENDS: '{"default":{"provider":"mailgun","api_key":"key-3ax6xnjp29jd6fds4gc373sgvjxteol0",' }, variable: 'POST_OFFICE_BACKENDS', message: /not valid JSON/, secrets: ['key-3ax6xnjp29jd6fds4gc373sgvjxteol0', 'mailgun'] },
   { rule: 'backends must be an object', env: backends([{ provider: 'outbox' }]), variable: 'POST_OFFICE_BACKENDS', message: /non-empty JSON object/ },
@@ -105,6 +109,8 @@ test('defaults: every variable unset', () => {
     defaultFrom: undefined,
     maxBodyBytes: 32 * 1024 * 1024,
     sendTimeoutSeconds: 30,
+    circuitFailures: 5,
+    circuitPauseSeconds: 5,
   });
 });
 
@@ -115,7 +121,7 @@ test('an empty (or blank) variable means the same as an unset one', () => {
     'POST_OFFICE_DB_POOL_MAX', 'POST_OFFICE_DISPATCHER', 'POST_OFFICE_LISTEN', 'POST_OFFICE_POLL_SECONDS',
     'POST_OFFICE_API_TOKEN', 'POST_OFFICE_LEASE_SECONDS', 'POST_OFFICE_RETRY_BASE_SECONDS', 'POST_OFFICE_MAX_ATTEMPTS',
     'POST_OFFICE_SHUTDOWN_GRACE_SECONDS', 'POST_OFFICE_BATCH_SIZE', 'POST_OFFICE_DEFAULT_FROM',
-    'POST_OFFICE_MAX_BODY_BYTES', 'POST_OFFICE_SEND_TIMEOUT_SECONDS',
+    'POST_OFFICE_MAX_BODY_BYTES', 'POST_OFFICE_SEND_TIMEOUT_SECONDS', 'POST_OFFICE_CIRCUIT_FAILURES', 'POST_OFFICE_CIRCUIT_PAUSE_SECONDS',
   ];
   const defaults = loadConfig({});
   assert.deepEqual(loadConfig(Object.fromEntries(names.map((name) => [name, '']))), defaults);

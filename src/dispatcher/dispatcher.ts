@@ -8,7 +8,8 @@
 //   2. fill    — hand waiting emails to the pool while fewer than `capacity` are in flight.
 // Each result becomes a completion; completions are written in batches, guarded by lease owner
 // and attempt. Every lease/3 the leases of everything held are extended (a send may be slow);
-// every lease/2 the leases other sidecars left to expire (they died) are rescued.
+// every lease/2 the leases other sidecars left to expire (they died) are rescued. Emails of a
+// backend whose circuit is open are not sent: they go back to the queue until it may be tried.
 // Draining: claimed-but-unsent emails are released at once (their attempt undone), in-flight
 // sends get the grace period to finish and be recorded, then the pool may close.
 import type { Logger } from 'pino';
@@ -17,6 +18,7 @@ import type { MainMetrics } from '../metrics/main-metrics.ts';
 import type { ClaimedEmail, Completion, Finished, QueueStore } from '../queue/store.ts';
 import type { SendOutcome } from '../worker/messages.ts';
 import type { WorkerPool } from '../worker/pool.ts';
+import type { CircuitBreaker } from './circuit-breaker.ts';
 import { retryDelaySeconds } from './retry-policy.ts';
 
 export interface DispatcherDeps {
@@ -25,6 +27,7 @@ export interface DispatcherDeps {
   pool: WorkerPool;
   metrics: MainMetrics;
   logger: Logger;
+  breaker: CircuitBreaker;
   /** This sidecar's lease owner name, unique per process. */
   owner: string;
 }
@@ -121,20 +124,37 @@ export class Dispatcher {
   }
 
   private fill(): void {
-    const { pool } = this.deps;
+    const { pool, breaker } = this.deps;
+    const held: ClaimedEmail[] = [];
     while (this.state === 'running' && this.inflight.size < pool.capacity) {
       const email = this.waiting.shift();
       if (email === undefined) break;
+      if (!breaker.allow(email.backend)) {
+        held.push(email);
+        continue;
+      }
       this.inflight.set(email.id, email);
       pool.run({ backend: email.backend, message: email.message }).then(
         (result) => this.finish(email, result),
         (err: unknown) => this.finish(email, { outcome: 'retryable', code: 'WORKER_ERROR', message: (err as Error).message }),
       );
     }
+    if (held.length > 0) void this.holdBack(held);
+  }
+
+  /** Emails of a paused backend go back to the queue, due when the pause ends, attempt unspent. */
+  private async holdBack(emails: ClaimedEmail[]): Promise<void> {
+    const { store, owner, breaker } = this.deps;
+    const byBackend = Map.groupBy(emails, (email) => email.backend);
+    for (const [backend, group] of byBackend) {
+      await store.release(owner, group.map((email) => email.id), breaker.pausedUntil(backend))
+        .catch((err: unknown) => this.logError('holding back emails of a paused backend failed', err));
+    }
   }
 
   private finish(email: ClaimedEmail, result: SendOutcome): void {
     this.inflight.delete(email.id);
+    this.deps.breaker.record(email.backend, result.outcome);
     this.completions.push(decide(email, result, this.deps.config.retryBaseSeconds));
     void this.flush();
     if (this.state === 'running') {

@@ -4,6 +4,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { AggregatorRegistry } from 'prom-client';
 import type { DatabaseHealth } from '../database/health.ts';
+import type { CircuitBreaker } from '../dispatcher/circuit-breaker.ts';
 import type { MainMetrics } from '../metrics/main-metrics.ts';
 import type { WorkerPool } from '../worker/pool.ts';
 
@@ -12,11 +13,13 @@ export interface AdminDeps {
   metrics: MainMetrics;
   /** Absent in an enqueue-only sidecar (POST_OFFICE_DISPATCHER=off). */
   pool: WorkerPool | undefined;
+  /** Circuit states are reported in /readyz's detail but never fail readiness. */
+  breaker: CircuitBreaker | undefined;
 }
 
 /** Routes of the admin listener; service.ts registers them on the app that owns the pg pool. */
 export const adminRoutes: FastifyPluginAsync<AdminDeps> = async (app, deps) => {
-  const { health, metrics, pool } = deps;
+  const { health, metrics, pool, breaker } = deps;
 
   // Answering at all proves the event loop is not stalled; nothing else belongs in liveness.
   app.get('/livez', async () => ({ status: 'alive' }));
@@ -27,6 +30,7 @@ export const adminRoutes: FastifyPluginAsync<AdminDeps> = async (app, deps) => {
       database: health.up ? 'up' : 'down',
       schema: health.migrated ? 'current' : 'behind',
       draining: health.draining,
+      circuits: breaker?.states() ?? {},
     };
     return reply.code(health.ready ? 200 : 503).send(body);
   });

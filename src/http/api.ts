@@ -41,6 +41,15 @@ export async function buildApi(deps: ApiDeps) {
   });
   // Only JSON is accepted; Fastify's built-in text/plain parser would turn 415 into a 400.
   app.removeContentTypeParser('text/plain');
+  // `curl -H 'content-type: application/json' -X POST …/cancel` sends no body: that is no body,
+  // not malformed JSON. Non-empty bodies keep Fastify's own (prototype-poisoning-safe) parser.
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    const text = String(body);
+    if (text === '') done(null, undefined);
+    else parseJson(request, text, done);
+  });
   const validation: ValidationContext = { defaultFrom: config.defaultFrom, backends: Object.keys(config.backends) };
   const groupCommit = new GroupCommit((emails) => store.insertEmails(emails, config.maxAttempts), {
     // Leave pool connections for the dispatcher and reads.

@@ -56,6 +56,12 @@ export function createMainMetrics(store: QueueStore) {
         if (stats !== null) this.set(stats.oldestAgeSeconds);
       },
     }),
+    circuitOpen: new Gauge({
+      name: 'postoffice_backend_circuit_open',
+      help: "1 while this sidecar has paused a backend after repeated retryable failures (open or probing), else 0.",
+      labelNames: ['backend'] as const,
+      registers: [registry],
+    }),
     apiDuration: new Histogram({
       name: 'postoffice_api_request_duration_seconds',
       help: 'API request duration by route template, method and status code.',

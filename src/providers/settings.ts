@@ -27,10 +27,10 @@ export function baseUrl(raw: Record<string, unknown>, fallback: string): string 
   try {
     url = new URL(value);
   } catch {
-    throw new SettingsError(`base_url must be an http or https URL (got "${value}")`);
+    throw new SettingsError('base_url must be an http or https URL');
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new SettingsError(`base_url must be an http or https URL (got "${value}")`);
+    throw new SettingsError('base_url must be an http or https URL');
   }
   return value.replace(/\/+$/, '');
 }

@@ -175,7 +175,9 @@ export class QueueStore {
   async requeue(id: string, maxAttempts: number): Promise<boolean> {
     const result = await this.pool.query(
       `WITH updated AS (
-         UPDATE emails SET status = 'queued', max_attempts = attempts + $2, run_at = now(), updated_at = now(),
+         UPDATE emails SET status = 'queued', max_attempts = attempts + $2, updated_at = now(),
+           -- A cancelled email scheduled for later keeps its schedule.
+           run_at = GREATEST(now(), COALESCE(scheduled_at, now())),
            -- An expired email that is requeued on purpose is wanted now, whatever its deadline was.
            expires_at = CASE WHEN status = 'expired' THEN NULL ELSE expires_at END
          WHERE id = $1 AND status IN ('failed', 'expired', 'cancelled')
@@ -295,13 +297,17 @@ export class QueueStore {
     );
   }
 
-  /** Returns emails this sidecar claimed but never handed to a provider; their attempt is undone. */
-  async release(owner: string, ids: readonly string[]): Promise<number> {
+  /**
+   * Returns emails this sidecar claimed but never handed to a provider; their attempt is undone.
+   * With `dueAt`, they are not due again before then (a paused backend).
+   */
+  async release(owner: string, ids: readonly string[], dueAt?: Date): Promise<number> {
     if (ids.length === 0) return 0;
     const result = await this.pool.query(
-      `UPDATE emails SET status = 'queued', attempts = attempts - 1, locked_by = NULL, locked_until = NULL, updated_at = now()
+      `UPDATE emails SET status = 'queued', attempts = attempts - 1, locked_by = NULL, locked_until = NULL,
+         run_at = COALESCE($3, run_at), updated_at = now()
        WHERE id = ANY($2::uuid[]) AND status = 'sending' AND locked_by = $1`,
-      [owner, ids],
+      [owner, ids, dueAt ?? null],
     );
     return result.rowCount ?? 0;
   }

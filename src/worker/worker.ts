@@ -44,7 +44,9 @@ control.onmessage = (event) => {
       control.postMessage({ type: 'metrics', requestId: request.requestId, threadId, metrics: values } satisfies ControlReply);
     });
   } else if (request.type === 'close') {
-    void agent.close().finally(() => {
+    // SMTP pools say QUIT; the Agent ends its keep-alive connections.
+    const closing = [...providers.values()].map((provider) => provider.close?.());
+    void Promise.allSettled([...closing, agent.close()]).finally(() => {
       control.postMessage({ type: 'closed', requestId: request.requestId, threadId } satisfies ControlReply);
       control.close();
     });

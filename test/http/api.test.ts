@@ -148,7 +148,8 @@ test('cancel a queued email, then cancel again (409), requeue it (fresh budget),
   const { body } = await postJson(`${quiet.apiUrl}/v1/emails`, { from: 'a@example.com', to: 'b@example.com', scheduled_at: later() });
   const url = `${quiet.apiUrl}/v1/emails/${String(body.id)}`;
 
-  const cancelled = await call(`${url}/cancel`, { method: 'POST' });
+  // As `curl -X POST -H 'content-type: application/json'` sends it: a JSON content type, no body.
+  const cancelled = await call(`${url}/cancel`, { method: 'POST', headers: { 'content-type': 'application/json' } });
   assert.deepEqual([cancelled.status, cancelled.body], [200, { id: body.id, status: 'cancelled' }]);
   const again = await call(`${url}/cancel`, { method: 'POST' });
   assert.equal(again.status, 409);
@@ -159,6 +160,8 @@ test('cancel a queued email, then cancel again (409), requeue it (fresh budget),
   assert.deepEqual([requeued.status, requeued.body], [200, { id: body.id, status: 'queued' }]);
   const row = await quietClient.query('SELECT status, attempts, max_attempts FROM emails WHERE id = $1', [body.id]);
   assert.deepEqual(row.rows[0], { status: 'queued', attempts: 0, max_attempts: 4 });
+  const schedule = await quietClient.query('SELECT run_at = scheduled_at AS kept FROM emails WHERE id = $1', [body.id]);
+  assert.equal(schedule.rows[0].kept, true, 'a requeued email keeps its future schedule');
   const twice = await call(`${url}/requeue`, { method: 'POST' });
   assert.equal(twice.status, 409);
   assert.equal(twice.body.code, 'INVALID_STATE');

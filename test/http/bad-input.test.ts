@@ -99,7 +99,7 @@ const cases: Case[] = [
   { name: 'invalid priority', body: { ...ok, priority: 'urgent' }, status: 400, code: 'VALIDATION_FAILED', field: 'priority: must be one of now, high, medium, low' },
   // Transport.
   { name: 'malformed JSON', raw: '{"from": "sender@example.com",', status: 400, code: 'INVALID_JSON', field: 'body' },
-  { name: 'an empty JSON body', raw: '', status: 400, code: 'INVALID_JSON', field: 'body' },
+  { name: 'an empty JSON body', raw: '', status: 400, code: 'VALIDATION_FAILED', field: 'body' },
   { name: 'a body over POST_OFFICE_MAX_BODY_BYTES', body: { ...ok, text: big }, service: () => smallBody, status: 413, code: 'BODY_TOO_LARGE', field: 'body' },
   { name: 'text/plain', raw: JSON.stringify(ok), contentType: 'text/plain', status: 415, code: 'UNSUPPORTED_MEDIA_TYPE', field: 'body' },
   { name: 'a form post', raw: 'from=sender%40example.com', contentType: 'application/x-www-form-urlencoded', status: 415, code: 'UNSUPPORTED_MEDIA_TYPE', field: 'body' },
