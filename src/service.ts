@@ -66,6 +66,8 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
   const metrics = createMainMetrics(store);
 
   const pool = config.dispatcher ? new WorkerPool(config) : undefined;
+  // Every backend has a circuit series from the start, so dashboards show "closed", not "no data".
+  for (const backend of Object.keys(config.backends)) metrics.circuitOpen.set({ backend }, 0);
   const breaker = pool && new CircuitBreaker(
     config.circuitFailures === 0 ? [] : Object.keys(config.backends),
     { threshold: config.circuitFailures, baseSeconds: config.circuitPauseSeconds, maxSeconds: Math.max(300, config.circuitPauseSeconds) },

@@ -31,10 +31,7 @@ export class CircuitBreaker {
   constructor(backends: readonly string[], options: CircuitOptions, onChange: (backend: string, state: CircuitState) => void = () => undefined) {
     this.options = options;
     this.onChange = onChange;
-    for (const backend of backends) {
-      this.circuits.set(backend, { state: 'closed', failures: 0, opens: 0, until: 0, probing: false });
-      onChange(backend, 'closed');
-    }
+    for (const backend of backends) this.circuits.set(backend, { state: 'closed', failures: 0, opens: 0, until: 0, probing: false });
   }
 
   private set(backend: string, circuit: Circuit, state: CircuitState): void {

@@ -78,6 +78,13 @@ export async function buildApi(deps: ApiDeps) {
     );
   });
 
+  // Requests still arriving on kept-alive connections while the sidecar drains.
+  app.addHook('onRequest', async () => {
+    if (health.draining) {
+      throw new PostOfficeError('SHUTTING_DOWN', 'server: shutting down, try again shortly', { retryAfterSeconds: 1 });
+    }
+  });
+
   if (config.apiToken !== undefined) {
     const expected = Buffer.from(`Bearer ${config.apiToken}`);
     app.addHook('onRequest', async (request) => {

@@ -108,6 +108,9 @@ test('every dashboard query returns data from a Prometheus that scraped a loaded
       POST_OFFICE_THREADS: '2',
       POST_OFFICE_RETRY_BASE_SECONDS: '1',
       POST_OFFICE_MAX_ATTEMPTS: '2',
+      // The always-down backend must run out of attempts (so every email finishes) rather than
+      // be paused by its circuit; the circuit gauge still has a series for every backend.
+      POST_OFFICE_CIRCUIT_FAILURES: '1000',
       POST_OFFICE_BACKENDS: JSON.stringify({ default: { provider: 'outbox' }, postmark: postmark('ok'), denied: postmark('denied'), flaky: postmark('down') }),
     }),
   );
