@@ -51,7 +51,7 @@ const databaseUrl = process.env.DATABASE_URL ?? embedded!.url;
 await migrate(databaseUrl);
 const db = new pg.Client({ connectionString: databaseUrl });
 await db.connect();
-await db.query('TRUNCATE emails, email_logs, idempotency_keys');
+await db.query('TRUNCATE emails, email_logs, idempotency_keys CASCADE');
 
 const provider = new MockProvider();
 let lastReceipt = 0;

@@ -33,6 +33,26 @@ export interface EmailMessage {
   metadata: Record<string, string>;
 }
 
+/** An attachment as the queue stores it: the content lives once in attachment_blobs. */
+export interface StoredAttachment {
+  filename: string;
+  content_type: string;
+  content_id?: string;
+  sha256: string;
+  size: number;
+}
+
+/** The message as stored in the emails table: attachments by reference. */
+export type StoredMessage = Omit<EmailMessage, 'attachments'> & { attachments: StoredAttachment[] };
+
+/** Attachment content to store once, keyed by its SHA-256 (hex). */
+export interface AttachmentBlob {
+  sha256: string;
+  /** base64 */
+  content: string;
+  size: number;
+}
+
 /** A validated enqueue request, ready to insert. */
 export interface NewEmail {
   id: string;
@@ -40,5 +60,6 @@ export interface NewEmail {
   backend: string;
   scheduledAt: Date | null;
   expiresAt: Date | null;
-  message: EmailMessage;
+  message: StoredMessage;
+  blobs: AttachmentBlob[];
 }

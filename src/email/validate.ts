@@ -1,9 +1,11 @@
 // The checks a mail system needs beyond JSON Schema: real address parsing, no CR/LF in any
 // header, valid base64, a known backend, a sane schedule. Each error names its field.
+import { createHash } from 'node:crypto';
+import mime from 'mime-types';
 import { v7 as uuidv7 } from 'uuid';
 import { PostOfficeError } from '../errors.ts';
 import { parseMailbox } from './addresses.ts';
-import type { Attachment, NewEmail, Priority } from './message.ts';
+import type { Attachment, AttachmentBlob, NewEmail, Priority, StoredAttachment } from './message.ts';
 
 /** An email as the API receives it, after JSON Schema validation. */
 export interface EmailRequest {
@@ -66,8 +68,11 @@ function addressList(prefix: string, field: string, value: string | string[] | u
   });
 }
 
-function attachments(prefix: string, list: Attachment[] | undefined): Attachment[] {
-  return (list ?? []).map((attachment, index) => {
+/** Checks each attachment and splits it into what the email row keeps and the content blob. */
+function attachments(prefix: string, list: Attachment[] | undefined): { stored: StoredAttachment[]; blobs: AttachmentBlob[] } {
+  const stored: StoredAttachment[] = [];
+  const blobs: AttachmentBlob[] = [];
+  (list ?? []).forEach((attachment, index) => {
     const field = `${prefix}attachments[${index}]`;
     if (crlf.test(attachment.filename)) fail('INVALID_ATTACHMENT', `${field}.filename`, 'must not contain CR or LF');
     if (!base64.test(attachment.content)) fail('INVALID_ATTACHMENT', `${field}.content`, 'is not valid base64');
@@ -77,8 +82,19 @@ function attachments(prefix: string, list: Attachment[] | undefined): Attachment
     if (attachment.content_id !== undefined && /[\r\n<>\s]/.test(attachment.content_id)) {
       fail('INVALID_ATTACHMENT', `${field}.content_id`, 'must not contain spaces, CR, LF, < or >');
     }
-    return attachment;
+    const bytes = Buffer.from(attachment.content, 'base64');
+    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    stored.push({
+      filename: attachment.filename,
+      // Detected from the file name when not given, so providers never guess.
+      content_type: attachment.content_type ?? (mime.lookup(attachment.filename) || 'application/octet-stream'),
+      ...(attachment.content_id === undefined ? {} : { content_id: attachment.content_id }),
+      sha256,
+      size: bytes.length,
+    });
+    blobs.push({ sha256, content: attachment.content, size: bytes.length });
   });
+  return { stored, blobs };
 }
 
 /** Turns one request into a row to insert, or throws a 4xx naming the field. */
@@ -116,6 +132,7 @@ export function validateEmail(body: EmailRequest, context: ValidationContext, pr
   }
 
   const id = uuidv7();
+  const { stored, blobs } = attachments(prefix, body.attachments);
   return {
     id,
     priority: body.priority ?? 'medium',
@@ -133,9 +150,10 @@ export function validateEmail(body: EmailRequest, context: ValidationContext, pr
       ...(body.text === undefined ? {} : { text: body.text }),
       ...(body.html === undefined ? {} : { html: body.html }),
       headers,
-      attachments: attachments(prefix, body.attachments),
+      attachments: stored,
       tags: body.tags ?? [],
       metadata: body.metadata ?? {},
     },
+    blobs,
   };
 }

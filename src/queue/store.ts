@@ -2,7 +2,7 @@
 // functions. Claims use FOR UPDATE SKIP LOCKED under a lease; every write made on behalf of
 // a send is guarded by the lease owner and the attempt number, so a stale writer changes nothing.
 import type pg from 'pg';
-import type { EmailMessage, EmailStatus, NewEmail } from '../email/message.ts';
+import type { AttachmentBlob, EmailMessage, EmailStatus, NewEmail, StoredMessage } from '../email/message.ts';
 import { priorities, type Priority } from '../email/message.ts';
 
 export const NOTIFY_CHANNEL = 'post_office_emails';
@@ -12,7 +12,7 @@ export interface EmailRow {
   status: EmailStatus;
   priority: Priority;
   backend: string;
-  message: EmailMessage;
+  message: StoredMessage;
   attempts: number;
   provider_message_id: string | null;
   last_error: string | null;
@@ -83,9 +83,33 @@ function insertSql(withKey: boolean): string {
         AS t(id uuid, priority smallint, backend text, message jsonb, scheduled_at timestamptz, expires_at timestamptz)
       ${withKey ? 'WHERE EXISTS (SELECT 1 FROM fresh)' : ''}
       RETURNING id
+    ), blobs AS (
+      -- Each content once; referencing it again refreshes referenced_at (see 0003's comment).
+      INSERT INTO attachment_blobs (sha256, content, size)
+      SELECT b.sha256, decode(b.content, 'base64'), b.size
+      FROM jsonb_to_recordset($${withKey ? 6 : 3}::jsonb) AS b(sha256 text, content text, size integer)
+      WHERE EXISTS (SELECT 1 FROM inserted)
+      ON CONFLICT (sha256) DO UPDATE SET referenced_at = now()
+    ), links AS (
+      INSERT INTO email_attachments (email_id, sha256)
+      SELECT DISTINCT l.email_id, l.sha256 FROM jsonb_to_recordset($${withKey ? 7 : 4}::jsonb) AS l(email_id uuid, sha256 text)
+      WHERE l.email_id IN (SELECT id FROM inserted)
     )
     SELECT (SELECT count(*) FROM inserted)::int AS inserted,
            (SELECT count(*) FROM (SELECT pg_notify('${NOTIFY_CHANNEL}', '') FROM inserted LIMIT 1) n)::int AS notified`;
+}
+
+/** The blobs of a group of emails, each content once (one INSERT cannot touch a row twice). */
+function blobRecordset(emails: readonly NewEmail[]): [blobs: string, links: string] {
+  const blobs = new Map<string, AttachmentBlob>();
+  const links: { email_id: string; sha256: string }[] = [];
+  for (const email of emails) {
+    for (const blob of email.blobs) {
+      blobs.set(blob.sha256, blob);
+      links.push({ email_id: email.id, sha256: blob.sha256 });
+    }
+  }
+  return [JSON.stringify([...blobs.values()]), JSON.stringify(links)];
 }
 
 function recordset(emails: readonly NewEmail[]): string {
@@ -112,7 +136,7 @@ export class QueueStore {
 
   /** Inserts emails in one statement (one transaction) and wakes every listening dispatcher. */
   async insertEmails(emails: readonly NewEmail[], maxAttempts: number): Promise<void> {
-    await this.pool.query(insertSql(false), [recordset(emails), maxAttempts]);
+    await this.pool.query(insertSql(false), [recordset(emails), maxAttempts, ...blobRecordset(emails)]);
   }
 
   /**
@@ -121,7 +145,10 @@ export class QueueStore {
    */
   async insertEmailsOnce(emails: readonly NewEmail[], maxAttempts: number, key: string, requestHash: string): Promise<IdempotentInsert> {
     const ids = emails.map((email) => email.id);
-    const result = await this.pool.query<{ inserted: number }>(insertSql(true), [recordset(emails), maxAttempts, key, requestHash, ids]);
+    const result = await this.pool.query<{ inserted: number }>(
+      insertSql(true),
+      [recordset(emails), maxAttempts, key, requestHash, ids, ...blobRecordset(emails)],
+    );
     if ((result.rows[0]?.inserted ?? 0) > 0) return { ids, created: true };
     const existing = await this.pool.query<{ request_hash: string; email_ids: string[] }>(
       'SELECT request_hash, email_ids FROM idempotency_keys WHERE key = $1',
@@ -214,7 +241,7 @@ export class QueueStore {
   async claim(owner: string, limit: number, leaseSeconds: number): Promise<ClaimedEmail[]> {
     const result = await this.pool.query<{
       id: string; status: 'sending' | 'expired'; priority: number; backend: string;
-      message: EmailMessage; attempts: number; max_attempts: number; expires_at: Date | null;
+      message: StoredMessage; attempts: number; max_attempts: number; expires_at: Date | null;
     }>(
       `WITH next AS (
          SELECT id FROM emails
@@ -239,16 +266,32 @@ export class QueueStore {
        SELECT * FROM claimed ORDER BY priority, id`,
       [limit, owner, leaseSeconds],
     );
+    const contents = await this.attachmentContents(result.rows.filter((row) => row.status === 'sending').map((row) => row.message));
     return result.rows.map((row) => ({
       id: row.id,
       status: row.status,
       priority: priorityOf(row.priority),
       backend: row.backend,
-      message: row.message,
+      message: {
+        ...row.message,
+        attachments: row.message.attachments.map(({ sha256, size: _size, ...attachment }) => ({ ...attachment, content: contents.get(sha256) ?? '' })),
+      },
       attempt: row.attempts,
       maxAttempts: row.max_attempts,
       expiresAt: row.expires_at,
     }));
+  }
+
+  /** The base64 content of every attachment of these messages, by SHA-256, in one query. */
+  private async attachmentContents(messages: readonly StoredMessage[]): Promise<Map<string, string>> {
+    const hashes = [...new Set(messages.flatMap((message) => message.attachments.map((attachment) => attachment.sha256)))];
+    if (hashes.length === 0) return new Map();
+    const result = await this.pool.query<{ sha256: string; content: string }>(
+      `SELECT sha256, encode(content, 'base64') AS content FROM attachment_blobs WHERE sha256 = ANY($1::text[])`,
+      [hashes],
+    );
+    // encode() wraps base64 at 76 characters; the message builders want it unwrapped.
+    return new Map(result.rows.map((row) => [row.sha256, row.content.replace(/\n/g, '')]));
   }
 
   /** Records outcomes in one statement; only rows still leased by `owner` at that attempt change. */

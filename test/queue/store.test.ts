@@ -15,7 +15,7 @@ defer(() => pool.end());
 const store = new QueueStore(pool);
 const context = { defaultFrom: 'sender@example.com', backends: ['default'] };
 
-beforeEach(() => pool.query('TRUNCATE emails, email_logs, idempotency_keys'));
+beforeEach(() => pool.query('TRUNCATE emails, email_logs, idempotency_keys CASCADE'));
 
 async function enqueue(count: number, options: { priority?: Priority; scheduled_at?: string } = {}): Promise<string[]> {
   const emails = Array.from({ length: count }, (_, i) => validateEmail({ to: `user${i}@example.com`, subject: `s${i}`, ...options }, context));
