@@ -1,9 +1,10 @@
 // End-to-end benchmark: N emails through the HTTP API (batch or single) of a real sidecar
-// process (node src/main.ts) to a mock Postmark on loopback, measured from the first POST to
-// the provider's receipt of the last email.
+// process (node src/main.ts) to a provider on loopback — a mock Postmark over HTTP, or a real
+// SMTP server — measured from the first POST to the provider's receipt of the last email.
 //
 //   npm run bench -- --emails 20000 --mode batch
 //   npm run bench -- --emails 5000 --mode single --concurrency 64
+//   npm run bench -- --provider smtp        (SMTP pool of --connections per worker thread)
 //
 // Uses DATABASE_URL when set, otherwise an embedded PostgreSQL in a temporary folder.
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -15,8 +16,8 @@ import { Pool } from 'undici';
 import { startEmbeddedPostgres } from '../src/database/embedded.ts';
 import { migrate } from '../src/database/migrate.ts';
 import { createLogger } from '../src/logger.ts';
-import { MockProvider } from '../test/helpers/mock-provider.ts';
-import { postmarkBackend, sidecarEnv, spawnSidecarProcess } from '../test/helpers/sidecar-process.ts';
+import { sidecarEnv, spawnSidecarProcess } from '../test/helpers/sidecar-process.ts';
+import { httpTarget, smtpTarget } from './targets.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -26,8 +27,10 @@ const { values: args } = parseArgs({
     concurrency: { type: 'string', default: '64' },
     threads: { type: 'string', default: '2' },
     connections: { type: 'string', default: '8' },
+    provider: { type: 'string', default: 'http' },
   },
 });
+if (args.provider !== 'http' && args.provider !== 'smtp') throw new Error(`--provider must be http or smtp (got "${args.provider}")`);
 const total = Number(args.emails);
 const mode = args.mode === 'single' ? 'single' : 'batch';
 const batchSize = Number(args['batch-size']);
@@ -53,16 +56,10 @@ const db = new pg.Client({ connectionString: databaseUrl });
 await db.connect();
 await db.query('TRUNCATE emails, email_logs, idempotency_keys CASCADE');
 
-const provider = new MockProvider();
-let lastReceipt = 0;
-const baseScript = provider.script;
-provider.script = (request, index) => {
-  lastReceipt = Date.now();
-  return baseScript(request, index);
-};
-const providerUrl = await provider.start();
+// For SMTP, --connections sizes each worker's SMTP pool, so both targets get the same budget.
+const target = args.provider === 'smtp' ? await smtpTarget(connections) : await httpTarget();
 const sidecar = await spawnSidecarProcess(sidecarEnv(databaseUrl, {
-  POST_OFFICE_BACKENDS: postmarkBackend(providerUrl),
+  POST_OFFICE_BACKENDS: target.backends,
   POST_OFFICE_THREADS: String(threads),
   POST_OFFICE_HTTP_CONNECTIONS: String(connections),
 }));
@@ -76,7 +73,7 @@ const requests = mode === 'batch'
   }))
   : Array.from({ length: total }, (_, i) => ({ path: '/v1/emails', body: email(i) }));
 
-console.log(`post-office bench: ${total} emails, ${mode}${mode === 'batch' ? ` of ${batchSize}` : ''}, ${concurrency} concurrent requests, ${threads} threads × ${connections} connections`);
+console.log(`post-office bench → ${target.name}: ${total} emails, ${mode}${mode === 'batch' ? ` of ${batchSize}` : ''}, ${concurrency} concurrent requests, ${threads} threads × ${connections} connections`);
 const latencies: number[] = [];
 const started = Date.now();
 let next = 0;
@@ -92,27 +89,28 @@ await Promise.all(Array.from({ length: concurrency }, async () => {
 }));
 const enqueued = Date.now();
 let lastProgress = 0;
-while (provider.requests.length < total) {
+while (target.received() < total) {
   if (Date.now() - lastProgress > 2000) {
     lastProgress = Date.now();
-    console.log(`  … ${provider.requests.length}/${total} delivered`);
+    console.log(`  … ${target.received()}/${total} delivered`);
   }
   await new Promise((resolve) => setTimeout(resolve, 20));
 }
-const seconds = (lastReceipt - started) / 1000;
+const seconds = (target.lastReceipt() - started) / 1000;
 latencies.sort((a, b) => a - b);
 const sent = Number((await db.query(`SELECT count(*) FROM emails WHERE status = 'sent'`)).rows[0].count);
 
 console.log(`enqueue:        ${(total / ((enqueued - started) / 1000)).toFixed(0)} emails/s accepted (${latencies.length} requests)`);
 console.log(`enqueue latency p50 ${percentile(latencies, 50).toFixed(1)} ms, p99 ${percentile(latencies, 99).toFixed(1)} ms per request`);
 console.log(`end to end:     ${(total / seconds).toFixed(0)} emails/s (${total} emails in ${seconds.toFixed(2)} s, first POST to last provider receipt)`);
-console.log(`provider:       ${provider.requests.length} requests over ${provider.connectionsOpened} connections (limit ${threads} × ${connections} = ${threads * connections})`);
+const peak = target.peakConnections === undefined ? '' : `, at most ${target.peakConnections()} at once`;
+console.log(`provider:       ${target.received()} emails over ${target.connectionsOpened()} connections${peak} (limit ${threads} × ${connections} = ${threads * connections})`);
 console.log(`sidecar:        peak RSS ${(await peakRssMiB(sidecar.child.pid!)).toFixed(0)} MiB; ${sent} recorded as sent so far`);
 
 await client.close();
 sidecar.child.kill('SIGTERM');
 await sidecar.exited;
-await provider.stop();
+await target.stop();
 await db.end();
 await embedded?.stop();
 await rm(dataDir, { recursive: true, force: true });

@@ -1,7 +1,7 @@
 // The environment, parsed once at start-up into a frozen, typed object. Every default lives
 // here; every rule's message names the variable and the rule it broke.
 import path from 'node:path';
-import { parseMailbox } from './email/addresses.ts';
+import { isDomainName, parseMailbox } from './email/addresses.ts';
 import { ConfigError } from './errors.ts';
 import { parseBackends, type BackendSettings } from './providers/registry.ts';
 
@@ -31,6 +31,12 @@ export interface Config {
   /** Retryable failures in a row that pause a backend; 0 turns circuit breaking off. */
   readonly circuitFailures: number;
   readonly circuitPauseSeconds: number;
+  /** Staging safety: when non-empty, every email goes to these addresses instead of its own. */
+  readonly overrideRecipients: readonly string[];
+  /** Right-hand side of generated Message-IDs; undefined: the From address's domain. */
+  readonly messageIdDomain: string | undefined;
+  /** Idle keep-alive connections of each worker's Agent close after this long. */
+  readonly httpIdleSeconds: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -90,6 +96,27 @@ function databaseUrl(env: Env): string | undefined {
   return raw;
 }
 
+/** Comma-separated mailboxes; each one parsed like an email's own addresses. */
+function addressList(env: Env, name: string): readonly string[] {
+  const raw = read(env, name);
+  if (raw === undefined) return Object.freeze([]);
+  const items = raw.split(',').map((item) => item.trim());
+  items.forEach((item, index) => {
+    if (parseMailbox(item) === null) {
+      throw new ConfigError(`${name} must be a comma-separated list of addresses like "qa@example.com" (item ${index + 1}, "${item}", is not one)`);
+    }
+  });
+  return Object.freeze(items);
+}
+
+function domainName(env: Env, name: string): string | undefined {
+  const raw = read(env, name);
+  if (raw !== undefined && !isDomainName(raw)) {
+    throw new ConfigError(`${name} must be a domain name like "mail.example.com" (got "${raw}")`);
+  }
+  return raw;
+}
+
 const MiB = 1024 * 1024;
 
 export function loadConfig(env: Env = process.env): Config {
@@ -134,6 +161,9 @@ export function loadConfig(env: Env = process.env): Config {
     sendTimeoutSeconds,
     circuitFailures: integer(env, 'POST_OFFICE_CIRCUIT_FAILURES', 5, 0, 1000),
     circuitPauseSeconds: seconds(env, 'POST_OFFICE_CIRCUIT_PAUSE_SECONDS', 5, 0.1, 3600),
+    overrideRecipients: addressList(env, 'POST_OFFICE_OVERRIDE_RECIPIENTS'),
+    messageIdDomain: domainName(env, 'POST_OFFICE_MESSAGE_ID_DOMAIN'),
+    httpIdleSeconds: seconds(env, 'POST_OFFICE_HTTP_IDLE_SECONDS', 30, 1, 3600),
   };
   return Object.freeze(config);
 }

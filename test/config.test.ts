@@ -60,6 +60,12 @@ const cases: { rule: string; env: Env; variable: string; message: RegExp; secret
   { rule: 'POST_OFFICE_DEFAULT_FROM must be an address', env: { POST_OFFICE_DEFAULT_FROM: 'sender@' }, variable: 'POST_OFFICE_DEFAULT_FROM', message: /must be an address/ },
   { rule: 'POST_OFFICE_CIRCUIT_FAILURES is an integer', env: { POST_OFFICE_CIRCUIT_FAILURES: '-1' }, variable: 'POST_OFFICE_CIRCUIT_FAILURES', message: /integer from 0 to 1000/ },
   { rule: 'POST_OFFICE_CIRCUIT_PAUSE_SECONDS is a number of seconds', env: { POST_OFFICE_CIRCUIT_PAUSE_SECONDS: 'soon' }, variable: 'POST_OFFICE_CIRCUIT_PAUSE_SECONDS', message: /number of seconds/ },
+  // Staging safety and connections.
+  { rule: 'POST_OFFICE_OVERRIDE_RECIPIENTS is a list of addresses', env: { POST_OFFICE_OVERRIDE_RECIPIENTS: 'qa@example.com, dev@' }, variable: 'POST_OFFICE_OVERRIDE_RECIPIENTS', message: /must be a comma-separated list of addresses .*\(item 2, "dev@", is not one\)$/ },
+  { rule: 'POST_OFFICE_OVERRIDE_RECIPIENTS has no empty items', env: { POST_OFFICE_OVERRIDE_RECIPIENTS: 'qa@example.com,' }, variable: 'POST_OFFICE_OVERRIDE_RECIPIENTS', message: /\(item 2, "", is not one\)/ },
+  { rule: 'POST_OFFICE_MESSAGE_ID_DOMAIN is a domain name', env: { POST_OFFICE_MESSAGE_ID_DOMAIN: 'mail.example.com>' }, variable: 'POST_OFFICE_MESSAGE_ID_DOMAIN', message: /must be a domain name like "mail\.example\.com" \(got "mail\.example\.com>"\)/ },
+  { rule: 'POST_OFFICE_MESSAGE_ID_DOMAIN labels do not start with a hyphen', env: { POST_OFFICE_MESSAGE_ID_DOMAIN: '-mail.example.com' }, variable: 'POST_OFFICE_MESSAGE_ID_DOMAIN', message: /must be a domain name/ },
+  { rule: 'POST_OFFICE_HTTP_IDLE_SECONDS is at least one second', env: { POST_OFFICE_HTTP_IDLE_SECONDS: '0.5' }, variable: 'POST_OFFICE_HTTP_IDLE_SECONDS', message: /number of seconds from 1 to 3600/ },
   // POST_OFFICE_BACKENDS.
   { rule: 'backends must be valid JSON, and the text is not echoed', env: { POST_OFFICE_BACKENDS: '{"default":{"provider":"mailgun","api_key":"key-3ax6xnjp29jd6fds4gc373sgvjxteol0",' }, variable: 'POST_OFFICE_BACKENDS', message: /not valid JSON/, secrets: ['key-3ax6xnjp29jd6fds4gc373sgvjxteol0', 'mailgun'] },
   { rule: 'backends must be an object', env: backends([{ provider: 'outbox' }]), variable: 'POST_OFFICE_BACKENDS', message: /non-empty JSON object/ },
@@ -75,6 +81,7 @@ const cases: { rule: string; env: Env; variable: string; message: RegExp; secret
   { rule: 'an unknown setting is a typo, not ignored', env: backends({ default: { provider: 'postmark', server_token: 'pm-secret-token-5678', message_steam: 'broadcast' } }), variable: 'POST_OFFICE_BACKENDS', message: /default: unknown setting "message_steam" \(known: .*message_stream.*\)/, secrets: ['pm-secret-token-5678'] },
   { rule: 'outbox takes only dir', env: backends({ default: { provider: 'outbox', base_url: 'http://127.0.0.1:1' } }), variable: 'POST_OFFICE_BACKENDS', message: /unknown setting "base_url" \(known: [^)]*dir/ },
   { rule: 'base_url must be a URL', env: backends({ default: { provider: 'postmark', server_token: 'pm-secret-token-5678', base_url: 'not a url' } }), variable: 'POST_OFFICE_BACKENDS', message: /default: base_url must be an http or https URL/, secrets: ['pm-secret-token-5678'] },
+  { rule: 'a DKIM private key must parse, and is not echoed', env: backends({ relay: { provider: 'smtp', host: 'mail', dkim: { domain_name: 'example.com', key_selector: 's1', private_key: '-----BEGIN PRIVATE KEY-----\nMIIEvQ-dkim-key-material-SECRET\n-----END PRIVATE KEY-----' } } }), variable: 'POST_OFFICE_BACKENDS', message: /^POST_OFFICE_BACKENDS\.relay: dkim\.private_key must be an unencrypted PEM private key/, secrets: ['dkim-key-material-SECRET', 'BEGIN'] },
   { rule: 'base_url must be http or https', env: backends({ default: { provider: 'mailgun', api_key: 'key-secret-value-1234', domain: 'mg.example.com', base_url: 'ftp://mail.example.com' } }), variable: 'POST_OFFICE_BACKENDS', message: /base_url must be an http or https URL/, secrets: ['key-secret-value-1234'] },
 ];
 
@@ -111,6 +118,9 @@ test('defaults: every variable unset', () => {
     sendTimeoutSeconds: 30,
     circuitFailures: 5,
     circuitPauseSeconds: 5,
+    overrideRecipients: [],
+    messageIdDomain: undefined,
+    httpIdleSeconds: 30,
   });
 });
 
@@ -122,6 +132,7 @@ test('an empty (or blank) variable means the same as an unset one', () => {
     'POST_OFFICE_API_TOKEN', 'POST_OFFICE_LEASE_SECONDS', 'POST_OFFICE_RETRY_BASE_SECONDS', 'POST_OFFICE_MAX_ATTEMPTS',
     'POST_OFFICE_SHUTDOWN_GRACE_SECONDS', 'POST_OFFICE_BATCH_SIZE', 'POST_OFFICE_DEFAULT_FROM',
     'POST_OFFICE_MAX_BODY_BYTES', 'POST_OFFICE_SEND_TIMEOUT_SECONDS', 'POST_OFFICE_CIRCUIT_FAILURES', 'POST_OFFICE_CIRCUIT_PAUSE_SECONDS',
+    'POST_OFFICE_OVERRIDE_RECIPIENTS', 'POST_OFFICE_MESSAGE_ID_DOMAIN', 'POST_OFFICE_HTTP_IDLE_SECONDS',
   ];
   const defaults = loadConfig({});
   assert.deepEqual(loadConfig(Object.fromEntries(names.map((name) => [name, '']))), defaults);
@@ -140,6 +151,9 @@ test('valid values are taken, trimmed and typed', () => {
     POST_OFFICE_LEASE_SECONDS: '5',
     POST_OFFICE_SEND_TIMEOUT_SECONDS: '4.5',
     POST_OFFICE_DEFAULT_FROM: 'Post Office <noreply@example.com>',
+    POST_OFFICE_OVERRIDE_RECIPIENTS: ' qa@example.com ,QA Team <qa-team@example.com>',
+    POST_OFFICE_MESSAGE_ID_DOMAIN: 'mail.example.com',
+    POST_OFFICE_HTTP_IDLE_SECONDS: '1.5',
     POST_OFFICE_BACKENDS: JSON.stringify({
       default: { provider: 'postmark', server_token: 'pm-token', base_url: 'http://127.0.0.1:9999///' },
       'eu.marketing-2': { provider: 'mailgun', api_key: 'key-abc', domain: 'mg.example.com', region: 'eu' },
@@ -154,6 +168,10 @@ test('valid values are taken, trimmed and typed', () => {
   assert.equal(config.apiToken, '0123456789abcdef');
   assert.equal(config.sendTimeoutSeconds, 4.5);
   assert.equal(config.defaultFrom, 'Post Office <noreply@example.com>');
+  assert.deepEqual(config.overrideRecipients, ['qa@example.com', 'QA Team <qa-team@example.com>']);
+  assert.ok(Object.isFrozen(config.overrideRecipients));
+  assert.equal(config.messageIdDomain, 'mail.example.com');
+  assert.equal(config.httpIdleSeconds, 1.5);
   assert.deepEqual(config.backends, {
     default: { provider: 'postmark', server_token: 'pm-token', message_stream: 'outbound', base_url: 'http://127.0.0.1:9999' },
     'eu.marketing-2': { provider: 'mailgun', api_key: 'key-abc', domain: 'mg.example.com', base_url: 'https://api.eu.mailgun.net' },

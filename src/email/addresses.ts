@@ -15,3 +15,11 @@ export function parseMailbox(input: string): Mailbox | null {
   if (parsed.domain.length === 0 || parsed.local.length === 0) return null;
   return { name: parsed.name, address: parsed.address };
 }
+
+// LDH labels of 1-63 characters, at most 253 in all (RFC 1035 §2.3.4, RFC 5890 A-labels).
+const domainLabel = /^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$/;
+
+/** A DNS host name such as `mail.example.com`: for Message-ID right-hand sides and DKIM domains. */
+export function isDomainName(input: string): boolean {
+  return input.length <= 253 && input.split('.').every((label) => domainLabel.test(label));
+}

@@ -7,12 +7,20 @@ function domainOf(address: string): string {
   return match?.[1] ?? 'post-office.invalid';
 }
 
-/** The Message-ID is derived from the email id, so every retry carries the same one. */
-export function messageId(message: EmailMessage): string {
-  return `<${message.id}@${domainOf(message.from)}>`;
+/**
+ * The Message-ID is derived from the email id, so every retry carries the same one. Its domain
+ * is POST_OFFICE_MESSAGE_ID_DOMAIN when set — for senders whose From domains are many, or are
+ * their customers', and who want ids under a domain of their own — otherwise the From's.
+ */
+export function messageId(message: EmailMessage, domain?: string): string {
+  return `<${message.id}@${domain ?? domainOf(message.from)}>`;
 }
 
-export function buildMime(message: EmailMessage): Promise<Buffer> {
+export interface MimeOptions {
+  messageIdDomain?: string;
+}
+
+export function buildMime(message: EmailMessage, options: MimeOptions = {}): Promise<Buffer> {
   const composer = new MailComposer({
     from: message.from,
     to: message.to,
@@ -23,7 +31,7 @@ export function buildMime(message: EmailMessage): Promise<Buffer> {
     text: message.text,
     html: message.html,
     headers: message.headers,
-    messageId: messageId(message),
+    messageId: messageId(message, options.messageIdDomain),
     attachments: message.attachments.map((a) => ({
       filename: a.filename,
       content: a.content,

@@ -22,10 +22,10 @@ export const outbox: ProviderKind<OutboxSettings> = {
   create(settings) {
     mkdirSync(settings.dir, { recursive: true });
     return {
-      async send(message) {
+      async send(message, context) {
         try {
           const file = path.join(settings.dir, `${message.id}.eml`);
-          await writeFile(`${file}.tmp`, await buildMime(message));
+          await writeFile(`${file}.tmp`, await buildMime(message, { messageIdDomain: context.messageIdDomain }));
           await rename(`${file}.tmp`, file);
           return { outcome: 'ok', providerMessageId: file };
         } catch (err) {

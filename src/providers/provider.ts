@@ -14,6 +14,8 @@ export interface SendContext {
   /** Headers every HTTP request carries (User-Agent). */
   readonly headers: Readonly<Record<string, string>>;
   readonly timeoutMs: number;
+  /** Right-hand side of Message-IDs the adapter generates (POST_OFFICE_MESSAGE_ID_DOMAIN). */
+  readonly messageIdDomain?: string;
 }
 
 export interface Provider {

@@ -4,6 +4,7 @@
 // request is SigV4-signed by aws4 and sent through the worker's Agent like every other provider.
 import aws4 from 'aws4';
 import { buildMime } from '../email/mime.ts';
+import { optionalDkim, signMime, type DkimSettings } from './dkim.ts';
 import { classified, exchange, header, isReply, isSuccess, malformed, parseJson, type ErrorClass, type HttpReply } from './http.ts';
 import { bare, some } from './fields.ts';
 import type { ProviderKind } from './provider.ts';
@@ -18,6 +19,8 @@ export interface SesSettings {
   secret_access_key?: string;
   session_token?: string;
   configuration_set_name?: string;
+  /** Signs the raw MIME before it is sent (SES's own Easy DKIM needs none of this). */
+  dkim?: DkimSettings;
   base_url: string;
 }
 
@@ -67,7 +70,7 @@ function credentialsOf(settings: SesSettings): Credentials {
 
 export const ses: ProviderKind<SesSettings> = {
   parse(raw) {
-    onlyFields(raw, ['region', 'access_key_id', 'secret_access_key', 'session_token', 'configuration_set_name', 'base_url']);
+    onlyFields(raw, ['region', 'access_key_id', 'secret_access_key', 'session_token', 'configuration_set_name', 'dkim', 'base_url']);
     const region = optionalString(raw, 'region') ?? (process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION);
     if (region === undefined) throw new SettingsError('region is required unless AWS_REGION or AWS_DEFAULT_REGION is set');
     if (!/^[a-z]{2}(-[a-z]+)+-\d+$/.test(region)) throw new SettingsError(`region must be an AWS region like "eu-west-1" (got "${region}")`);
@@ -78,6 +81,8 @@ export const ses: ProviderKind<SesSettings> = {
       secret_access_key: optionalString(raw, 'secret_access_key'),
       session_token: optionalString(raw, 'session_token'),
       configuration_set_name: optionalString(raw, 'configuration_set_name'),
+      // Present only when configured, so settings without it read the same as before.
+      ...optionalDkim(raw),
       base_url: baseUrl(raw, `https://email.${region}.amazonaws.com`),
     };
     if ((settings.access_key_id === undefined) !== (settings.secret_access_key === undefined)) {
@@ -90,10 +95,11 @@ export const ses: ProviderKind<SesSettings> = {
   create(settings) {
     const credentials = credentialsOf(settings);
     const url = new URL(`${settings.base_url}/v2/email/outbound-emails`);
-    return keepingSecrets([credentials.secretAccessKey, credentials.sessionToken], {
+    return keepingSecrets([credentials.secretAccessKey, credentials.sessionToken, settings.dkim?.private_key], {
       async send(message, context) {
         // The Bcc header stays out of the bytes; Destination carries every recipient.
-        const mime = await buildMime({ ...message, bcc: [] });
+        const unsigned = await buildMime({ ...message, bcc: [] }, { messageIdDomain: context.messageIdDomain });
+        const mime = settings.dkim === undefined ? unsigned : await signMime(unsigned, settings.dkim);
         const body = JSON.stringify({
           Destination: {
             ToAddresses: some(message.to.map(bare)),

@@ -8,6 +8,7 @@
 import nodemailer from 'nodemailer';
 import type { EmailMessage } from '../email/message.ts';
 import { buildMime, messageId } from '../email/mime.ts';
+import { nodemailerDkim, optionalDkim, type DkimSettings } from './dkim.ts';
 import { bare } from './fields.ts';
 import type { ProviderKind, SendOutcome } from './provider.ts';
 import { keepingSecrets } from './secrets.ts';
@@ -26,6 +27,8 @@ export interface SmtpSettings {
   max_connections: number;
   /** Idle pooled connections are closed (with QUIT) after this long, before servers drop them. */
   idle_timeout_seconds: number;
+  /** Signs every message (nodemailer's DKIM, applied by the transport). */
+  dkim?: DkimSettings;
   base_url?: undefined;
 }
 
@@ -95,7 +98,7 @@ const QUIT_WAIT_MS = 2000;
 
 export const smtp: ProviderKind<SmtpSettings> = {
   parse(raw) {
-    onlyFields(raw, ['host', 'port', 'secure', 'require_tls', 'auth', 'tls_reject_unauthorized', 'max_connections', 'idle_timeout_seconds']);
+    onlyFields(raw, ['host', 'port', 'secure', 'require_tls', 'auth', 'tls_reject_unauthorized', 'max_connections', 'idle_timeout_seconds', 'dkim']);
     const port = optionalInteger(raw, 'port', 1, 65535);
     const secure = optionalBoolean(raw, 'secure') ?? port === 465;
     const settings: SmtpSettings = {
@@ -109,6 +112,8 @@ export const smtp: ProviderKind<SmtpSettings> = {
       max_connections: optionalInteger(raw, 'max_connections', 1, 100) ?? 2,
       // Shorter than common server idle limits, so the pool closes first instead of racing a send.
       idle_timeout_seconds: optionalInteger(raw, 'idle_timeout_seconds', 1, 3600) ?? 30,
+      // Present only when configured, so settings without it read the same as before.
+      ...optionalDkim(raw),
     };
     if (settings.secure && settings.require_tls) throw new SettingsError('require_tls is for STARTTLS; it cannot be combined with secure: true');
     return settings;
@@ -126,17 +131,18 @@ export const smtp: ProviderKind<SmtpSettings> = {
       maxConnections: settings.max_connections,
       maxRequeues: 0,
       idleTimeout: settings.idle_timeout_seconds * 1000,
+      dkim: settings.dkim === undefined ? undefined : nodemailerDkim(settings.dkim),
     });
-    return keepingSecrets([settings.auth?.pass], {
+    return keepingSecrets([settings.auth?.pass, settings.dkim?.private_key], {
       async send(message: EmailMessage, context) {
         // The Bcc header stays out of the bytes; the envelope carries every recipient.
-        const raw = await buildMime({ ...message, bcc: [] });
+        const raw = await buildMime({ ...message, bcc: [] }, { messageIdDomain: context.messageIdDomain });
         const envelope = { from: bare(message.from), to: [...message.to, ...message.cc, ...message.bcc].map(bare) };
         const deadline = new AbortController();
         const timer = setTimeout(() => deadline.abort(), context.timeoutMs);
         try {
           await transport.sendMail({ raw, envelope, signal: deadline.signal });
-          return { outcome: 'ok', providerMessageId: messageId(message) };
+          return { outcome: 'ok', providerMessageId: messageId(message, context.messageIdDomain) };
         } catch (err) {
           return classifySmtpError(err);
         } finally {

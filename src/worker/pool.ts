@@ -24,7 +24,10 @@ export class WorkerPool {
     const setup: WorkerSetup = {
       backends: config.backends,
       httpConnections: config.httpConnections,
+      httpIdleMs: config.httpIdleSeconds * 1000,
       sendTimeoutMs: config.sendTimeoutSeconds * 1000,
+      overrideRecipients: [...config.overrideRecipients],
+      messageIdDomain: config.messageIdDomain,
       controlChannel: `post-office-control-${randomUUID()}`,
       version,
     };

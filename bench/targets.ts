@@ -1,0 +1,85 @@
+// What the benchmark sends to: a mock Postmark over HTTP, or a real SMTP server (smtp-server,
+// from the nodemailer project), both on 127.0.0.1. Each counts what it received and the TCP
+// connections the sidecar opened, and says which POST_OFFICE_BACKENDS points at it.
+import type { AddressInfo, Socket } from 'node:net';
+import { SMTPServer } from 'smtp-server';
+import { MockProvider } from '../test/helpers/mock-provider.ts';
+import { postmarkBackend } from '../test/helpers/sidecar-process.ts';
+
+export interface Target {
+  readonly name: string;
+  /** POST_OFFICE_BACKENDS for a sidecar sending here. */
+  readonly backends: string;
+  /** Emails received so far. */
+  received(): number;
+  connectionsOpened(): number;
+  /** Most connections open at once, where it differs from those opened (SMTP rotates them). */
+  peakConnections?(): number;
+  /** When the last email arrived (ms since the epoch). */
+  lastReceipt(): number;
+  stop(): Promise<void>;
+}
+
+export async function httpTarget(): Promise<Target> {
+  const provider = new MockProvider();
+  let last = 0;
+  const accept = provider.script;
+  provider.script = (request, index) => {
+    last = Date.now();
+    return accept(request, index);
+  };
+  const url = await provider.start();
+  return {
+    name: 'HTTP (mock Postmark)',
+    backends: postmarkBackend(url),
+    received: () => provider.requests.length,
+    connectionsOpened: () => provider.connectionsOpened,
+    lastReceipt: () => last,
+    stop: () => provider.stop(),
+  };
+}
+
+/** `maxConnections`: the SMTP pool size per worker thread, the counterpart of HTTP connections. */
+export async function smtpTarget(maxConnections: number): Promise<Target> {
+  let received = 0;
+  let connections = 0;
+  let peak = 0;
+  let last = 0;
+  const sockets = new Set<Socket>();
+  const server = new SMTPServer({
+    logger: false,
+    authOptional: true,
+    // Plain SMTP on loopback: a TLS handshake per connection is not what is being measured.
+    disabledCommands: ['STARTTLS', 'AUTH'],
+    onData(stream, _session, callback) {
+      // Drain the message without keeping it: 20,000 bodies would only measure this process's memory.
+      stream.on('data', () => undefined);
+      stream.on('end', () => {
+        received += 1;
+        last = Date.now();
+        callback();
+      });
+    },
+  });
+  server.server.on('connection', (socket: Socket) => {
+    connections += 1;
+    sockets.add(socket);
+    peak = Math.max(peak, sockets.size);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.server.address() as AddressInfo;
+  return {
+    name: 'SMTP (smtp-server)',
+    backends: JSON.stringify({ default: { provider: 'smtp', host: '127.0.0.1', port, max_connections: maxConnections } }),
+    received: () => received,
+    connectionsOpened: () => connections,
+    // nodemailer's pool ends a connection after 100 messages (maxMessages) and opens another.
+    peakConnections: () => peak,
+    lastReceipt: () => last,
+    async stop() {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
