@@ -14,9 +14,11 @@ import { loadMigrations, migrate } from './database/migrate.ts';
 import { CircuitBreaker } from './dispatcher/circuit-breaker.ts';
 import { Dispatcher } from './dispatcher/dispatcher.ts';
 import { NotifyListener } from './dispatcher/notify-listener.ts';
+import { RateLimiter } from './dispatcher/rate-limiter.ts';
 import { adminRoutes } from './http/admin.ts';
 import { buildApi } from './http/api.ts';
 import { createMainMetrics } from './metrics/main-metrics.ts';
+import { RateLimitStore } from './queue/rate-limit-store.ts';
 import { QueueStore } from './queue/store.ts';
 import { WorkerPool } from './worker/pool.ts';
 
@@ -40,6 +42,18 @@ async function migrateWithRetry(url: string, logger: Logger, attempts = 30): Pro
       logger.warn({ err: (err as Error).message, attempt }, 'database not reachable yet; retrying');
       await new Promise((resolve) => setTimeout(resolve, 2000));
     }
+  }
+}
+
+/**
+ * Resolves once every worker thread has loaded (it answers on its control channel), or after
+ * `timeoutMs`. Paced sends handed to threads still loading would wait in Piscina's queue and
+ * then all leave at once, bunched into less than the second their slots were spread over.
+ */
+async function workersLoaded(pool: WorkerPool, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline && (await pool.collectMetrics(100)).length < pool.threadCount) {
+    // collectMetrics waited up to 100 ms for the answers; ask again
   }
 }
 
@@ -76,12 +90,18 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
       if (state !== 'half_open') logger.warn({ backend, state }, `circuit ${state === 'open' ? 'opened: backend paused' : 'closed'}`);
     },
   );
-  const dispatcher = pool && breaker && new Dispatcher({ config, store, pool, metrics, logger, breaker, owner });
+  const limiter = pool && new RateLimiter(
+    Object.fromEntries(Object.entries(config.backends).map(([alias, settings]) => [alias, settings.rate_limit])),
+    new RateLimitStore(admin.pg.pool),
+  );
+  for (const backend of limiter?.backends ?? []) metrics.rateLimited.inc({ backend }, 0);
+  const dispatcher = pool && breaker && limiter && new Dispatcher({ config, store, pool, metrics, logger, breaker, limiter, owner });
   const listener = dispatcher && config.listen ? new NotifyListener(databaseUrl, () => dispatcher.wake(), logger) : undefined;
 
   const api = await buildApi({ config, store, health, metrics, logger, onEnqueued: () => dispatcher?.wake() });
   await admin.register(adminRoutes, { health, metrics, pool, breaker });
 
+  if (pool && limiter && limiter.backends.length > 0) await workersLoaded(pool, 10_000);
   dispatcher?.start();
   await listener?.start();
   const adminUrl = await admin.listen({ host: config.adminHost, port: config.adminPort });

@@ -62,6 +62,12 @@ export function createMainMetrics(store: QueueStore) {
       labelNames: ['backend'] as const,
       registers: [registry],
     }),
+    rateLimited: new Counter({
+      name: 'postoffice_backend_rate_limited_total',
+      help: "Emails this sidecar held back because the backend's fleet-wide rate limit had no room for them yet (they wait in the queue; one email may count more than once).",
+      labelNames: ['backend'] as const,
+      registers: [registry],
+    }),
     apiDuration: new Histogram({
       name: 'postoffice_api_request_duration_seconds',
       help: 'API request duration by route template, method and status code.',

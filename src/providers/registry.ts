@@ -18,7 +18,7 @@ import { smtp, type SmtpSettings } from './smtp.ts';
 import { sparkpost, type SparkpostSettings } from './sparkpost.ts';
 import { unisenderGo, type UnisenderGoSettings } from './unisender-go.ts';
 
-export type BackendSettings =
+type ProviderSettings =
   | OutboxSettings
   | PostmarkSettings
   | MailgunSettings
@@ -35,6 +35,15 @@ export type BackendSettings =
   | ScalewaySettings
   | UnisenderGoSettings
   | SmtpSettings;
+
+/** A backend's fleet-wide sending limit (docs/rate-limits.md); either or both may be set. */
+export interface RateLimitSettings {
+  per_second?: number;
+  per_day?: number;
+}
+
+/** One alias of POST_OFFICE_BACKENDS: its provider's settings plus the settings every kind takes. */
+export type BackendSettings = ProviderSettings & { rate_limit?: RateLimitSettings };
 
 // The "provider" value in POST_OFFICE_BACKENDS → its kind. docs/providers.md documents each.
 const kinds: Record<BackendSettings['provider'], ProviderKind<never>> = {
@@ -62,6 +71,31 @@ function kindOf(settings: BackendSettings): ProviderKind<BackendSettings> {
 
 const VARIABLE = 'POST_OFFICE_BACKENDS';
 
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** `rate_limit` is the same for every provider kind, so it is read here, not by each kind. */
+function parseRateLimit(value: unknown, name: string): RateLimitSettings {
+  if (!isObject(value)) throw new ConfigError(`${name} must be an object like {"per_second": 14, "per_day": 50000}`);
+  const known = ['per_second', 'per_day'];
+  for (const key of Object.keys(value)) {
+    if (!known.includes(key)) throw new ConfigError(`${name}.${key} is not a setting (known: ${known.join(', ')})`);
+  }
+  const { per_second: perSecond, per_day: perDay } = value;
+  if (perSecond === undefined && perDay === undefined) throw new ConfigError(`${name} must set per_second, per_day or both`);
+  // Fractions are allowed: 0.5 is one email every 2 seconds, 100 / 3600 is 100 an hour.
+  if (perSecond !== undefined && (typeof perSecond !== 'number' || !Number.isFinite(perSecond) || perSecond <= 0 || perSecond > 100_000)) {
+    throw new ConfigError(`${name}.per_second must be a number of emails per second above 0 and at most 100000 (got ${JSON.stringify(perSecond)})`);
+  }
+  if (perDay !== undefined && (typeof perDay !== 'number' || !Number.isInteger(perDay) || perDay < 1 || perDay > 1_000_000_000)) {
+    throw new ConfigError(`${name}.per_day must be an integer from 1 to 1000000000 (got ${JSON.stringify(perDay)})`);
+  }
+  return {
+    ...(perSecond !== undefined && { per_second: perSecond }),
+    ...(perDay !== undefined && { per_day: perDay }),
+  };
+}
+
 export function parseBackends(raw: string | undefined, outboxDir: string): Record<string, BackendSettings> {
   if (raw === undefined) return { default: outbox.parse({}, { outboxDir }) };
   let value: unknown;
@@ -79,7 +113,7 @@ export function parseBackends(raw: string | undefined, outboxDir: string): Recor
     if (!/^[a-zA-Z0-9_.-]{1,64}$/.test(alias)) {
       throw new ConfigError(`${VARIABLE}: alias "${alias}" must be 1-64 letters, digits, "_", "." or "-"`);
     }
-    if (typeof settings !== 'object' || settings === null || Array.isArray(settings)) {
+    if (!isObject(settings)) {
       throw new ConfigError(`${VARIABLE}.${alias} must be an object with a "provider" field`);
     }
     const name = (settings as { provider?: unknown }).provider;
@@ -87,11 +121,14 @@ export function parseBackends(raw: string | undefined, outboxDir: string): Recor
     if (kind === undefined) {
       throw new ConfigError(`${VARIABLE}.${alias}.provider must be one of ${Object.keys(kinds).join(', ')} (got ${JSON.stringify(name)})`);
     }
+    const { rate_limit: rawRateLimit, ...providerSettings } = settings;
+    let parsed: ProviderSettings;
     try {
-      backends[alias] = (kind as unknown as ProviderKind<BackendSettings>).parse(settings as Record<string, unknown>, { outboxDir });
+      parsed = (kind as unknown as ProviderKind<ProviderSettings>).parse(providerSettings, { outboxDir });
     } catch (err) {
       throw new ConfigError(`${VARIABLE}.${alias}: ${(err as Error).message}`);
     }
+    backends[alias] = rawRateLimit === undefined ? parsed : { ...parsed, rate_limit: parseRateLimit(rawRateLimit, `${VARIABLE}.${alias}.rate_limit`) };
   }
   return backends;
 }
