@@ -16,6 +16,16 @@ export interface Attachment {
   content_id?: string;
 }
 
+/**
+ * A stored template to render when the email is delivered (render_on_delivery): its name, the
+ * language asked for (falling back to the default then) and the context to render with.
+ */
+export interface TemplateRef {
+  name: string;
+  language: string;
+  context: Record<string, unknown>;
+}
+
 /** What a provider needs to deliver one email. Addresses are already validated. */
 export interface EmailMessage {
   id: string;
@@ -31,6 +41,8 @@ export interface EmailMessage {
   attachments: Attachment[];
   tags: string[];
   metadata: Record<string, string>;
+  /** Only until the worker renders it: subject, text and html then come from the template. */
+  template?: TemplateRef;
 }
 
 /** An attachment as the queue stores it: the content lives once in attachment_blobs. */

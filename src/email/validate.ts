@@ -5,7 +5,7 @@ import mime from 'mime-types';
 import { v7 as uuidv7 } from 'uuid';
 import { PostOfficeError } from '../errors.ts';
 import { parseMailbox } from './addresses.ts';
-import type { Attachment, AttachmentBlob, NewEmail, Priority, StoredAttachment } from './message.ts';
+import type { Attachment, AttachmentBlob, NewEmail, Priority, StoredAttachment, TemplateRef } from './message.ts';
 
 /** An email as the API receives it, after JSON Schema validation. */
 export interface EmailRequest {
@@ -25,6 +25,13 @@ export interface EmailRequest {
   backend?: string;
   tags?: string[];
   metadata?: Record<string, string>;
+  /** A stored template gives subject, text and html (src/templates/enqueue.ts renders it). */
+  template?: string;
+  /** The translation to use; the default ('') when missing. */
+  language?: string;
+  context?: Record<string, unknown>;
+  /** Render in the worker thread at delivery instead of now. */
+  render_on_delivery?: boolean;
 }
 
 export interface ValidationContext {
@@ -97,7 +104,25 @@ function attachments(prefix: string, list: Attachment[] | undefined): { stored: 
   return { stored, blobs };
 }
 
-/** Turns one request into a row to insert, or throws a 4xx naming the field. */
+/** A template email's subject and bodies come from the template, so the request gives none. */
+function templateRef(prefix: string, body: EmailRequest): TemplateRef | undefined {
+  if (body.template === undefined) {
+    if (body.language !== undefined || body.context !== undefined || body.render_on_delivery !== undefined) {
+      fail('VALIDATION_FAILED', `${prefix}template`, 'is required with language, context or render_on_delivery');
+    }
+    return undefined;
+  }
+  if (body.subject !== undefined || body.text !== undefined || body.html !== undefined) {
+    fail('VALIDATION_FAILED', `${prefix}template`, 'cannot be combined with subject, text or html: they come from the template');
+  }
+  return { name: body.template, language: body.language ?? '', context: body.context ?? {} };
+}
+
+/**
+ * Turns one request into a row to insert, or throws a 4xx naming the field. An email with a
+ * template comes out with `message.template` set and no subject or bodies yet: applyTemplates
+ * (src/templates/enqueue.ts) renders it or, with render_on_delivery, leaves it for the worker.
+ */
 export function validateEmail(body: EmailRequest, context: ValidationContext, prefix = ''): NewEmail {
   const fromValue = body.from ?? context.defaultFrom;
   if (fromValue === undefined) fail('MISSING_FROM', `${prefix}from`, 'is required (or set POST_OFFICE_DEFAULT_FROM)');
@@ -110,6 +135,7 @@ export function validateEmail(body: EmailRequest, context: ValidationContext, pr
   const replyTo = addressList(prefix, 'reply_to', body.reply_to);
   if (to.length + cc.length + bcc.length === 0) fail('NO_RECIPIENTS', `${prefix}to`, 'at least one recipient is required in to, cc or bcc');
 
+  const template = templateRef(prefix, body);
   const subject = body.subject ?? '';
   noCrLf(`${prefix}subject`, subject);
   const headers = body.headers ?? {};
@@ -153,6 +179,7 @@ export function validateEmail(body: EmailRequest, context: ValidationContext, pr
       attachments: stored,
       tags: body.tags ?? [],
       metadata: body.metadata ?? {},
+      ...(template === undefined ? {} : { template }),
     },
     blobs,
   };

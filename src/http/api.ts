@@ -12,10 +12,12 @@ import { PostOfficeError, isDatabaseUnavailable } from '../errors.ts';
 import type { MainMetrics } from '../metrics/main-metrics.ts';
 import { GroupCommit } from '../queue/group-commit.ts';
 import type { QueueStore } from '../queue/store.ts';
+import { applyTemplates, type TemplateLookup } from '../templates/enqueue.ts';
 import { version } from '../version.ts';
 import { handleError, handleNotFound } from './errors.ts';
 import { decodeCursor, encodeCursor, toApiEmail } from './present.ts';
 import * as schema from './schemas.ts';
+import { templatesApi } from './templates-api.ts';
 
 export interface ApiDeps {
   config: Config;
@@ -38,6 +40,9 @@ export async function buildApi(deps: ApiDeps) {
     bodyLimit: config.maxBodyBytes,
     // No type coercion: `"subject": 123` or `"tags": "x"` is bad input, not something to guess at.
     ajv: { customOptions: { removeAdditional: false, allErrors: false, coerceTypes: false } },
+    // Template names may be 128 characters; a longer path parameter should meet the route's
+    // schema (a 400 naming the field), not the router's bare 414.
+    routerOptions: { maxParamLength: 512 },
   });
   // Only JSON is accepted; Fastify's built-in text/plain parser would turn 415 into a 400.
   app.removeContentTypeParser('text/plain');
@@ -106,6 +111,20 @@ export async function buildApi(deps: ApiDeps) {
     }
   }
 
+  // Emails that name a template: each distinct template of the request is read once.
+  const templateLookup: TemplateLookup = {
+    resolve: async (keys) => {
+      requireDatabase();
+      return store.templates.resolve(keys);
+    },
+  };
+
+  /** Validates every email of a request, then applies their templates; throws before anything is stored. */
+  function prepare(bodies: EmailRequest[], prefix: (index: number) => string): Promise<NewEmail[]> {
+    const items = bodies.map((body, index) => ({ body, email: validateEmail(body, validation, prefix(index)), prefix: prefix(index) }));
+    return applyTemplates(items, templateLookup);
+  }
+
   async function enqueue(request: FastifyRequest, emails: NewEmail[]): Promise<{ ids: string[]; replayed: boolean }> {
     requireDatabase();
     const key = request.headers['idempotency-key'];
@@ -143,7 +162,7 @@ export async function buildApi(deps: ApiDeps) {
       response: { 202: schema.acceptedEmail, ...schema.errors(400, 413, 415, 422) },
     },
   }, async (request, reply) => {
-    const { ids, replayed } = await enqueue(request, [validateEmail(request.body, validation)]);
+    const { ids, replayed } = await enqueue(request, await prepare([request.body], () => ''));
     const [status] = await statuses(ids, replayed);
     if (replayed) reply.header('idempotent-replayed', 'true');
     return reply.code(202).send({ id: ids[0], status });
@@ -160,7 +179,7 @@ export async function buildApi(deps: ApiDeps) {
       },
     },
   }, async (request, reply) => {
-    const emails = request.body.emails.map((body, index) => validateEmail(body, validation, `emails[${index}].`));
+    const emails = await prepare(request.body.emails, (index) => `emails[${index}].`);
     const { ids, replayed } = await enqueue(request, emails);
     const current = await statuses(ids, replayed);
     if (replayed) reply.header('idempotent-replayed', 'true');
@@ -231,6 +250,8 @@ export async function buildApi(deps: ApiDeps) {
   app.post<{ Params: { id: string } }>('/v1/emails/:id/cancel', {
     schema: transitionSchema('Cancel a queued email'),
   }, async (request) => transition(request.params.id, () => store.cancel(request.params.id), 'queued'));
+
+  await app.register(templatesApi, { templates: store.templates, requireDatabase });
 
   return app;
 }

@@ -11,6 +11,15 @@ const addressOrList = {
 } as const;
 
 const stringMap = { type: 'object', additionalProperties: { type: 'string' } } as const;
+// Any JSON object: a template's context is the caller's own data.
+const anyObject = { type: 'object', additionalProperties: true } as const;
+
+export const templateName = { type: 'string', pattern: '^[a-zA-Z0-9_.-]{1,128}$' } as const;
+export const templateLanguage = {
+  type: 'string',
+  pattern: '^[A-Za-z0-9_-]{0,35}$',
+  description: "a language tag such as de or pt-BR; '' (the default) is the template a missing translation falls back to",
+} as const;
 
 export const emailBody = {
   type: 'object',
@@ -46,6 +55,10 @@ export const emailBody = {
     backend: { type: 'string', default: 'default' },
     tags: { type: 'array', items: { type: 'string', maxLength: 255 }, maxItems: 50 },
     metadata: stringMap,
+    template: { ...templateName, description: 'a stored template gives subject, text and html' },
+    language: templateLanguage,
+    context: { ...anyObject, description: 'the variables the template renders with' },
+    render_on_delivery: { type: 'boolean', description: 'render in the worker at delivery instead of at enqueue' },
   },
 } as const;
 
@@ -134,6 +147,97 @@ export const emailDetail = {
         },
       },
     },
+  },
+} as const;
+
+export const templateParams = {
+  type: 'object',
+  required: ['name'],
+  properties: { name: templateName },
+} as const;
+
+export const templateQuery = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { language: templateLanguage },
+} as const;
+
+export const templateBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['subject'],
+  properties: {
+    language: templateLanguage,
+    description: { type: 'string', maxLength: 1000 },
+    subject: { type: 'string', minLength: 1, maxLength: 4000 },
+    text: { type: 'string' },
+    html: { type: 'string' },
+    example_context: { ...anyObject, description: 'what preview renders with when given no context' },
+    strict_variables: { type: 'boolean', default: false, description: 'an undefined variable fails the render' },
+    text_from_html: { type: 'boolean', default: true, description: 'without a text template, make the text part from the HTML' },
+    inline_css: { type: 'boolean', default: false, description: 'move <style> rules into style attributes' },
+  },
+} as const;
+
+const nullableString = { type: ['string', 'null'] } as const;
+
+export const template = {
+  type: 'object',
+  required: ['name', 'language', 'description', 'subject', 'text', 'html', 'example_context', 'strict_variables',
+    'text_from_html', 'inline_css', 'created_at', 'updated_at'],
+  properties: {
+    name: { type: 'string' },
+    language: { type: 'string' },
+    description: nullableString,
+    subject: { type: 'string' },
+    text: nullableString,
+    html: nullableString,
+    example_context: { type: ['object', 'null'], additionalProperties: true },
+    strict_variables: { type: 'boolean' },
+    text_from_html: { type: 'boolean' },
+    inline_css: { type: 'boolean' },
+    created_at: { type: 'string', format: 'date-time' },
+    updated_at: { type: 'string', format: 'date-time' },
+  },
+} as const;
+
+export const templateList = {
+  type: 'object',
+  required: ['templates'],
+  properties: {
+    templates: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['name', 'description', 'languages', 'updated_at'],
+        properties: {
+          name: { type: 'string' },
+          description: nullableString,
+          languages: { type: 'array', items: { type: 'string' } },
+          updated_at: { type: 'string', format: 'date-time' },
+        },
+      },
+    },
+  },
+} as const;
+
+export const previewBody = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    language: templateLanguage,
+    context: { ...anyObject, description: "the variables to render with; the template's example_context when left out" },
+  },
+} as const;
+
+export const preview = {
+  type: 'object',
+  required: ['language', 'subject', 'text', 'html'],
+  properties: {
+    language: { type: 'string', description: 'the language rendered: the one asked for, or the default it fell back to' },
+    subject: { type: 'string' },
+    text: nullableString,
+    html: nullableString,
   },
 } as const;
 

@@ -4,6 +4,8 @@
 import type pg from 'pg';
 import type { AttachmentBlob, EmailMessage, EmailStatus, NewEmail, StoredMessage } from '../email/message.ts';
 import { priorities, type Priority } from '../email/message.ts';
+import type { TemplateContent } from '../templates/render.ts';
+import { TemplateStore, templateKey } from './template-store.ts';
 
 export const NOTIFY_CHANNEL = 'post_office_emails';
 
@@ -41,6 +43,8 @@ export interface ClaimedEmail {
   attempt: number;
   maxAttempts: number;
   expiresAt: Date | null;
+  /** With render_on_delivery (message.template): the stored template to render in the worker. */
+  template?: TemplateContent;
 }
 
 /** The recorded outcome of one attempt. */
@@ -129,9 +133,12 @@ export type IdempotentInsert = { ids: string[]; created: boolean } | { mismatch:
 
 export class QueueStore {
   private readonly pool: pg.Pool;
+  /** Stored templates (src/queue/template-store.ts), on the same pool. */
+  readonly templates: TemplateStore;
 
   constructor(pool: pg.Pool) {
     this.pool = pool;
+    this.templates = new TemplateStore(pool);
   }
 
   /** Inserts emails in one statement (one transaction) and wakes every listening dispatcher. */
@@ -266,7 +273,9 @@ export class QueueStore {
        SELECT * FROM claimed ORDER BY priority, id`,
       [limit, owner, leaseSeconds],
     );
-    const contents = await this.attachmentContents(result.rows.filter((row) => row.status === 'sending').map((row) => row.message));
+    const sending = result.rows.filter((row) => row.status === 'sending').map((row) => row.message);
+    const contents = await this.attachmentContents(sending);
+    const templates = await this.templates.resolve(sending.flatMap((message) => (message.template === undefined ? [] : [message.template])));
     return result.rows.map((row) => ({
       id: row.id,
       status: row.status,
@@ -279,6 +288,7 @@ export class QueueStore {
       attempt: row.attempts,
       maxAttempts: row.max_attempts,
       expiresAt: row.expires_at,
+      ...(row.message.template === undefined ? {} : { template: templates.get(templateKey(row.message.template)) }),
     }));
   }
 

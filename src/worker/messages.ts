@@ -3,6 +3,7 @@
 import type { MetricObjectWithValues, MetricValue } from 'prom-client';
 import type { EmailMessage } from '../email/message.ts';
 import type { BackendSettings } from '../providers/registry.ts';
+import type { TemplateContent } from '../templates/render.ts';
 
 export type { SendOutcome } from '../providers/provider.ts';
 
@@ -10,7 +11,13 @@ export type { SendOutcome } from '../providers/provider.ts';
 export interface WorkerSetup {
   backends: Record<string, BackendSettings>;
   httpConnections: number;
+  /** Idle keep-alive connections of the thread's Agent close after this long. */
+  httpIdleMs: number;
   sendTimeoutMs: number;
+  /** Staging safety: when non-empty, every email is redirected to these addresses. */
+  overrideRecipients: string[];
+  /** Right-hand side of generated Message-IDs; undefined: the From address's domain. */
+  messageIdDomain: string | undefined;
   /** Name of the BroadcastChannel for metric collection and shutdown. */
   controlChannel: string;
   version: string;
@@ -20,6 +27,8 @@ export interface WorkerSetup {
 export interface SendTask {
   backend: string;
   message: EmailMessage;
+  /** With render_on_delivery (message.template): the stored template, read by the dispatcher. */
+  template?: TemplateContent;
 }
 
 /** Main thread → every worker, on the control channel. */

@@ -2,19 +2,23 @@
 //
 // The lesson of django-post_office PR #521 lives here: this thread creates exactly one undici
 // Agent when the module loads, sends every email it handles through it, never shares it with
-// another thread, and closes it when the thread is told to stop.
+// another thread, and closes it when the thread is told to stop. Its idle connections close
+// after POST_OFFICE_HTTP_IDLE_SECONDS, and the host names it connects to are resolved through a
+// cache of its own, so a burst of new connections does not become a burst of getaddrinfo calls.
 import { BroadcastChannel, threadId } from 'node:worker_threads';
 import { workerData } from 'piscina';
-import { Agent } from 'undici';
 import { createWorkerMetrics } from '../metrics/worker-metrics.ts';
 import type { Provider, SendContext } from '../providers/provider.ts';
 import { createProvider, providerOrigin } from '../providers/registry.ts';
+import { renderOnDelivery } from '../templates/render-on-delivery.ts';
+import { createWorkerAgent } from './agent.ts';
 import type { ControlReply, ControlRequest, SendOutcome, SendTask, WorkerSetup } from './messages.ts';
+import { overrideRecipients } from './recipient-override.ts';
 
 const setup = workerData as WorkerSetup;
 const metrics = createWorkerMetrics();
 
-const agent = new Agent({ connections: setup.httpConnections, pipelining: 1 });
+const agent = createWorkerAgent({ connections: setup.httpConnections, idleMs: setup.httpIdleMs });
 
 // Count the connections this thread's Agent opens, labelled by the backend that owns the origin.
 const backendByOrigin = new Map<string, string>();
@@ -32,6 +36,7 @@ const context: SendContext = {
   agent,
   headers: { 'user-agent': `post-office/${setup.version} (thread ${threadId})` },
   timeoutMs: setup.sendTimeoutMs,
+  messageIdDomain: setup.messageIdDomain,
 };
 
 // Metric collection and shutdown arrive on a broadcast channel rather than as Piscina tasks,
@@ -63,7 +68,10 @@ export default async function send(task: SendTask): Promise<SendOutcome> {
   const stopTimer = metrics.sendDuration.startTimer({ backend: task.backend });
   let result: SendOutcome;
   try {
-    result = await provider.send(task.message, context);
+    // Templates marked render_on_delivery are rendered here, in the worker: it is CPU work.
+    const message = renderOnDelivery(task);
+    // The recipient override is applied just before the adapter, so no provider path skips it.
+    result = 'outcome' in message ? message : await provider.send(overrideRecipients(message, setup.overrideRecipients), context);
   } catch (err) {
     result = { outcome: 'retryable', code: 'ADAPTER_ERROR', message: err instanceof Error ? err.message : String(err) };
   }

@@ -1,0 +1,49 @@
+// Templates at enqueue. The distinct templates of a request — one email or a batch of a
+// thousand — are loaded in one query; each email is then rendered now, or, with
+// render_on_delivery, only checked to have a template and left for the worker thread.
+import type { NewEmail } from '../email/message.ts';
+import type { EmailRequest } from '../email/validate.ts';
+import { PostOfficeError } from '../errors.ts';
+import { templateKey, type TemplateKey } from '../queue/template-store.ts';
+import { renderTemplate, templateLabel, type TemplateContent } from './render.ts';
+
+export interface TemplateLookup {
+  resolve(keys: readonly TemplateKey[]): Promise<Map<string, TemplateContent>>;
+}
+
+/** One email of the request: what was sent, what validateEmail made of it, its field prefix. */
+export interface Enqueued {
+  body: EmailRequest;
+  email: NewEmail;
+  prefix: string;
+}
+
+/**
+ * Returns the emails with their templates applied, or throws UNKNOWN_TEMPLATE or
+ * TEMPLATE_RENDER_FAILED naming the email's field — before anything is stored.
+ */
+export async function applyTemplates(items: readonly Enqueued[], lookup: TemplateLookup): Promise<NewEmail[]> {
+  const refs = items.flatMap((item) => (item.email.message.template === undefined ? [] : [item.email.message.template]));
+  // The common case, an email without a template, costs no query.
+  if (refs.length === 0) return items.map((item) => item.email);
+  const found = await lookup.resolve(refs);
+  return items.map(({ body, email, prefix }) => {
+    const { template: ref, ...message } = email.message;
+    if (ref === undefined) return email;
+    const content = found.get(templateKey(ref));
+    if (content === undefined) {
+      const languages = ref.language === '' ? 'the default language' : `'${ref.language}' or the default language`;
+      throw new PostOfficeError('UNKNOWN_TEMPLATE', `${prefix}template: no template '${ref.name}' in ${languages}`);
+    }
+    if (body.render_on_delivery === true) return email;
+    const result = renderTemplate(content, ref.context);
+    if (!result.ok) {
+      throw new PostOfficeError('TEMPLATE_RENDER_FAILED', `${prefix}context: ${templateLabel(content.name, content.language)}: ${result.message}`);
+    }
+    const { subject, text, html } = result.rendered;
+    return {
+      ...email,
+      message: { ...message, subject, ...(text === null ? {} : { text }), ...(html === null ? {} : { html }) },
+    };
+  });
+}

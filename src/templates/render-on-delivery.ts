@@ -1,0 +1,24 @@
+// The worker thread's side of render_on_delivery. The dispatcher sends the stored template's
+// content along with the task (workers never touch the database); a template that cannot be
+// rendered will not render on a retry either, so its failure is permanent and goes in the
+// email's log with the reason.
+import type { EmailMessage } from '../email/message.ts';
+import type { SendOutcome, SendTask } from '../worker/messages.ts';
+import { renderTemplate, templateLabel } from './render.ts';
+
+/** The message to send — rendered when it names a template — or the permanent failure to record. */
+export function renderOnDelivery(task: SendTask): EmailMessage | SendOutcome {
+  const { template: ref, ...message } = task.message;
+  if (ref === undefined) return task.message;
+  const content = task.template;
+  if (content === undefined || content.name !== ref.name) {
+    const languages = ref.language === '' ? 'the default language' : `'${ref.language}' or the default language`;
+    return { outcome: 'permanent', code: 'UNKNOWN_TEMPLATE', message: `template '${ref.name}' no longer exists in ${languages}` };
+  }
+  const result = renderTemplate(content, ref.context);
+  if (!result.ok) {
+    return { outcome: 'permanent', code: 'TEMPLATE_RENDER_FAILED', message: `${templateLabel(content.name, content.language)}: ${result.message}` };
+  }
+  const { subject, text, html } = result.rendered;
+  return { ...message, subject, ...(text === null ? {} : { text }), ...(html === null ? {} : { html }) };
+}
