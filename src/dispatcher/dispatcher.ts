@@ -10,8 +10,11 @@
 // and attempt. Every lease/3 the leases of everything held are extended (a send may be slow);
 // every lease/2 the leases other sidecars left to expire (they died) are rescued. Emails of a
 // backend whose circuit is open are not sent: they go back to the queue until it may be tried.
-// Draining: claimed-but-unsent emails are released at once (their attempt undone), in-flight
-// sends get the grace period to finish and be recorded, then the pool may close.
+// Emails of a rate-limited backend are paced (rate-limiter.ts): fill hands them to pace, which
+// reserves send slots fleet-wide; each is sent at its slot, and those without one go back to
+// the queue, due when their turn may come. The circuit is asked at the slot, just before sending.
+// Draining: claimed-but-unsent emails (waiting, or paced) are released at once (their attempt
+// undone), in-flight sends get the grace period to finish and be recorded, then the pool may close.
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
 import type { MainMetrics } from '../metrics/main-metrics.ts';
@@ -19,6 +22,7 @@ import type { ClaimedEmail, Completion, Finished, QueueStore } from '../queue/st
 import type { SendOutcome } from '../worker/messages.ts';
 import type { WorkerPool } from '../worker/pool.ts';
 import type { CircuitBreaker } from './circuit-breaker.ts';
+import type { RateLimiter, Slot } from './rate-limiter.ts';
 import { retryDelaySeconds } from './retry-policy.ts';
 
 export interface DispatcherDeps {
@@ -28,6 +32,7 @@ export interface DispatcherDeps {
   metrics: MainMetrics;
   logger: Logger;
   breaker: CircuitBreaker;
+  limiter: RateLimiter;
   /** This sidecar's lease owner name, unique per process. */
   owner: string;
 }
@@ -47,14 +52,23 @@ export function decide(email: ClaimedEmail, result: SendOutcome, retryBaseSecond
   return { ...base, status: 'queued', code: result.code, message: `retry in ${Math.ceil(delay)}s: ${result.message}`, retryInSeconds: delay };
 }
 
+/** A rate-limited email between claim and send: reserving its slot, then waiting for it. */
+interface Paced {
+  email: ClaimedEmail;
+  /** Set once a slot is reserved: the day it counts against, and the timer that sends it. */
+  slot?: { day: string; timer: NodeJS.Timeout };
+}
+
 export class Dispatcher {
   private readonly deps: DispatcherDeps;
   private readonly waiting: ClaimedEmail[] = [];
   private readonly inflight = new Map<string, ClaimedEmail>();
+  private readonly paced = new Map<string, Paced>();
   private completions: Completion[] = [];
   private timers: NodeJS.Timeout[] = [];
   private state: 'stopped' | 'running' | 'draining' = 'stopped';
-  private claiming = false;
+  /** The claim pass under way, if any; stop() waits for it so nothing it claims is stranded. */
+  private claiming: Promise<void> | undefined;
   private claimAgain = false;
   private wakeScheduled = false;
   private flushing: Promise<void> | undefined;
@@ -66,7 +80,7 @@ export class Dispatcher {
   }
 
   get held(): number {
-    return this.waiting.length + this.inflight.size;
+    return this.waiting.length + this.inflight.size + this.paced.size;
   }
 
   start(): void {
@@ -95,13 +109,19 @@ export class Dispatcher {
     });
   }
 
-  private async claim(): Promise<void> {
-    if (this.claiming) {
+  private claim(): Promise<void> {
+    if (this.claiming !== undefined) {
       this.claimAgain = true;
-      return;
+      return this.claiming;
     }
+    this.claiming = this.claimPass().finally(() => {
+      this.claiming = undefined;
+    });
+    return this.claiming;
+  }
+
+  private async claimPass(): Promise<void> {
     const { config, store, pool, owner } = this.deps;
-    this.claiming = true;
     try {
       do {
         this.claimAgain = false;
@@ -118,28 +138,89 @@ export class Dispatcher {
       } while (this.claimAgain);
     } catch (err) {
       this.logError('claim failed', err);
-    } finally {
-      this.claiming = false;
     }
   }
 
   private fill(): void {
-    const { pool, breaker } = this.deps;
+    const { pool, breaker, limiter } = this.deps;
     const held: ClaimedEmail[] = [];
-    while (this.state === 'running' && this.inflight.size < pool.capacity) {
+    const metered: ClaimedEmail[] = [];
+    // Paced emails count: at its slot, an email must find a free task slot in the pool, or it
+    // would queue there and leave later, bunched with others.
+    while (this.state === 'running' && this.inflight.size + this.paced.size < pool.capacity) {
       const email = this.waiting.shift();
       if (email === undefined) break;
-      if (!breaker.allow(email.backend)) {
+      if (limiter.limits(email.backend)) {
+        this.paced.set(email.id, { email });
+        metered.push(email);
+      } else if (!breaker.allow(email.backend)) {
         held.push(email);
-        continue;
+      } else {
+        this.send(email);
       }
-      this.inflight.set(email.id, email);
-      pool.run({ backend: email.backend, message: email.message }).then(
-        (result) => this.finish(email, result),
-        (err: unknown) => this.finish(email, { outcome: 'retryable', code: 'WORKER_ERROR', message: (err as Error).message }),
-      );
     }
     if (held.length > 0) void this.holdBack(held);
+    for (const [backend, group] of Map.groupBy(metered, (email) => email.backend)) void this.pace(backend, group);
+  }
+
+  private send(email: ClaimedEmail): void {
+    this.inflight.set(email.id, email);
+    this.deps.pool.run({ backend: email.backend, message: email.message, template: email.template }).then(
+      (result) => this.finish(email, result),
+      (err: unknown) => this.finish(email, { outcome: 'retryable', code: 'WORKER_ERROR', message: (err as Error).message }),
+    );
+  }
+
+  /**
+   * Reserves fleet-wide send slots for emails of a rate-limited backend and sends each at its
+   * slot; those without one go back to the queue, due when their turn may come, attempt unspent.
+   */
+  private async pace(backend: string, emails: ClaimedEmail[]): Promise<void> {
+    const { limiter, metrics, owner } = this.deps;
+    const reservation = await limiter.reserve(backend, emails.length).catch((err: unknown) => {
+      this.logError('reserving send slots failed', err);
+      return limiter.nothing(emails.length);
+    });
+    const { day, slots, dueBack } = reservation;
+    let unused = 0;
+    emails.slice(0, slots.length).forEach((email, i) => {
+      const paced = this.paced.get(email.id);
+      if (paced === undefined) {
+        unused++; // released by stop() while the reservation was on its way
+        return;
+      }
+      const timer = setTimeout(() => this.atSlot(email, day, slots[i]!), Math.max(0, slots[i]!.at - Date.now()));
+      timer.unref();
+      paced.slot = { day, timer };
+    });
+    if (unused > 0) void this.refund(backend, day, unused);
+    const back = emails.slice(slots.length).flatMap((email, i) =>
+      this.paced.delete(email.id) ? [{ id: email.id, dueAt: dueBack[i]! }] : []);
+    if (back.length === 0) return;
+    metrics.rateLimited.inc({ backend }, back.length);
+    await limiter.sendBack(owner, back).catch((err: unknown) => this.logError('sending rate-limited emails back to the queue failed', err));
+    this.wake();
+  }
+
+  private atSlot(email: ClaimedEmail, day: string, slot: Slot): void {
+    this.paced.delete(email.id);
+    if (Date.now() > slot.latest) {
+      // Too late for this slot (the event loop was busy): sending now could crowd the next
+      // second, so the email asks for a new slot instead.
+      void this.refund(email.backend, day, 1);
+      this.deps.metrics.rateLimited.inc({ backend: email.backend });
+      this.waiting.unshift(email);
+      this.fill();
+    } else if (this.deps.breaker.allow(email.backend)) {
+      this.send(email);
+    } else {
+      void this.refund(email.backend, day, 1);
+      void this.holdBack([email]);
+    }
+  }
+
+  private refund(backend: string, day: string, count: number): Promise<void> {
+    return this.deps.limiter.refund(backend, day, count).catch((err: unknown) => this.logError('refunding rate-limit allowance failed', err));
   }
 
   /** Emails of a paused backend go back to the queue, due when the pause ends, attempt unspent. */
@@ -196,7 +277,7 @@ export class Dispatcher {
 
   private async heartbeat(): Promise<void> {
     const { store, owner, config } = this.deps;
-    const ids = [...this.inflight.keys(), ...this.waiting.map((email) => email.id)];
+    const ids = [...this.inflight.keys(), ...this.paced.keys(), ...this.waiting.map((email) => email.id)];
     await store.extendLeases(owner, ids, config.leaseSeconds).catch((err: unknown) => this.logError('extending leases failed', err));
   }
 
@@ -211,6 +292,24 @@ export class Dispatcher {
     } catch (err) {
       this.logError('rescuing expired leases failed', err);
     }
+  }
+
+  /** Cancels every paced email's slot (refunding the day's allowance) and returns their ids. */
+  private async unpace(): Promise<string[]> {
+    const unused = new Map<string, { backend: string; day: string; count: number }>();
+    for (const { email, slot } of this.paced.values()) {
+      if (slot === undefined) continue;
+      clearTimeout(slot.timer);
+      const { day } = slot;
+      const key = `${email.backend}\n${day}`;
+      const entry = unused.get(key) ?? { backend: email.backend, day, count: 0 };
+      entry.count++;
+      unused.set(key, entry);
+    }
+    const ids = [...this.paced.keys()];
+    this.paced.clear();
+    await Promise.all([...unused.values()].map(({ backend, day, count }) => this.refund(backend, day, count)));
+    return ids;
   }
 
   private logError(what: string, err: unknown): void {
@@ -230,7 +329,9 @@ export class Dispatcher {
     this.state = 'draining';
     for (const timer of this.timers) clearInterval(timer);
     this.timers = [];
-    const unstarted = this.waiting.splice(0).map((email) => email.id);
+    // A claim answered after this point would strand its emails in `sending` until the lease ran out.
+    await this.claiming;
+    const unstarted = [...this.waiting.splice(0).map((email) => email.id), ...(await this.unpace())];
     const released = await this.deps.store.release(this.deps.owner, unstarted).catch((err: unknown) => {
       this.logError('releasing leases failed', err);
       return 0;

@@ -62,8 +62,9 @@ test('a failing backend is paused, its emails wait unspent, and sending resumes 
   // not 20 emails × retries; the emails held back have not spent attempts.
   const db = await connect(databaseUrl);
   await eventually('a few pauses to pass', () => provider.requests.length >= 6);
-  const attempts = Number((await db.query('SELECT sum(attempts) FROM emails')).rows[0].sum);
-  assert.ok(attempts <= provider.requests.length + 1, `${attempts} attempts for ${provider.requests.length} sends`);
+  // Emails not held by the dispatcher right now (claimed ones count an attempt until released).
+  const attempts = Number((await db.query(`SELECT coalesce(sum(attempts), 0) AS n FROM emails WHERE status <> 'sending'`)).rows[0].n);
+  assert.ok(attempts <= provider.requests.length, `${attempts} attempts for ${provider.requests.length} sends`);
   assert.equal(Number((await db.query(`SELECT count(*) FROM emails WHERE status = 'failed'`)).rows[0].count), 0);
 
   down = false;
