@@ -3,24 +3,15 @@
 // accepted before and after the outage is delivered.
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { startEmbeddedPostgres } from '../../src/database/embedded.ts';
+import { freePort, startEmbeddedPostgres } from '../../src/database/embedded.ts';
 import { migrate } from '../../src/database/migrate.ts';
 import { createLogger } from '../../src/logger.ts';
 import { defer } from '../helpers/cleanup.ts';
 import { MockProvider } from '../helpers/mock-provider.ts';
 import { eventually, postJson, postmarkBackend, startSidecar } from '../helpers/sidecar.ts';
-
-async function freePort(): Promise<number> {
-  const server = net.createServer().listen(0, '127.0.0.1');
-  await new Promise((resolve) => server.once('listening', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 const email = (subject: string) => ({ from: 'a@example.com', to: 'b@example.com', subject, text: 'hi' });
 

@@ -1,7 +1,6 @@
 // Child processes for the deploy tests: run a command to completion, or keep a server running
 // and stop it by its own PID when the test file ends.
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
-import net from 'node:net';
 import { defer } from '../../helpers/cleanup.ts';
 
 export interface RunResult {
@@ -65,17 +64,7 @@ export function startServer(command: string, args: string[], options: SpawnOptio
   return { child, output: () => chunks.join(''), exited, running, stop };
 }
 
-/** A TCP port that was free a moment ago on 127.0.0.1. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort } from '../../../src/database/embedded.ts';
 
 export interface WaitOptions {
   timeoutMs: number;
