@@ -37,6 +37,10 @@ export interface Config {
   readonly messageIdDomain: string | undefined;
   /** Idle keep-alive connections of each worker's Agent close after this long. */
   readonly httpIdleSeconds: number;
+  /** Finished emails older than this many days are deleted; 0 turns the retention job off. */
+  readonly retentionDays: number;
+  /** How often the retention job runs (± 10 % jitter). */
+  readonly retentionIntervalSeconds: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -79,7 +83,8 @@ function port(env: Env, name: string, fallback: number): number {
   return integer(env, name, fallback, 0, 65535);
 }
 
-function databaseUrl(env: Env): string | undefined {
+/** DATABASE_URL, checked (undefined when unset); the cleanup CLI reads it the same way. */
+export function databaseUrl(env: Env): string | undefined {
   const raw = read(env, 'DATABASE_URL');
   if (raw === undefined) return undefined;
   let url: URL;
@@ -164,6 +169,8 @@ export function loadConfig(env: Env = process.env): Config {
     overrideRecipients: addressList(env, 'POST_OFFICE_OVERRIDE_RECIPIENTS'),
     messageIdDomain: domainName(env, 'POST_OFFICE_MESSAGE_ID_DOMAIN'),
     httpIdleSeconds: seconds(env, 'POST_OFFICE_HTTP_IDLE_SECONDS', 30, 1, 3600),
+    retentionDays: integer(env, 'POST_OFFICE_RETENTION_DAYS', 30, 0, 36_500),
+    retentionIntervalSeconds: seconds(env, 'POST_OFFICE_RETENTION_INTERVAL_SECONDS', 3600, 1, 604_800),
   };
   return Object.freeze(config);
 }

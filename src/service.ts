@@ -1,7 +1,9 @@
 // Starts every part of a sidecar in order and stops them in the reverse order:
-//   start: database → migrations → pg pool (admin app) → workers → dispatcher → listeners
+//   start: database → migrations → pg pool (admin app) → workers → dispatcher → retention job
+//          → listeners
 //   stop:  readiness 503 → API closed → dispatcher drained → workers (and their Agents)
-//          closed → admin + pg pool closed → embedded database stopped.
+//          closed → retention job stopped (after its current batch) → admin + pg pool closed
+//          → embedded database stopped.
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import fastifyPostgres from '@fastify/postgres';
@@ -19,7 +21,9 @@ import { adminRoutes } from './http/admin.ts';
 import { buildApi } from './http/api.ts';
 import { createMainMetrics } from './metrics/main-metrics.ts';
 import { RateLimitStore } from './queue/rate-limit-store.ts';
+import { RetentionStore } from './queue/retention-store.ts';
 import { QueueStore } from './queue/store.ts';
+import { CleanupJob, DEFAULT_BATCH_SIZE, DEFAULT_BLOB_MARGIN_SECONDS } from './retention/cleanup-job.ts';
 import { WorkerPool } from './worker/pool.ts';
 
 export interface Service {
@@ -96,6 +100,16 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
   );
   for (const backend of limiter?.backends ?? []) metrics.rateLimited.inc({ backend }, 0);
   const dispatcher = pool && breaker && limiter && new Dispatcher({ config, store, pool, metrics, logger, breaker, limiter, owner });
+  // Retention runs only where the dispatcher runs: that is the deployment that looks after the
+  // queue, and enqueue-only sidecars (often one per app pod) stay out of the lock and keep their
+  // connections for enqueues. The advisory lock makes any number of runners safe.
+  const retention = dispatcher && config.retentionDays > 0 ? new CleanupJob({
+    store: new RetentionStore(admin.pg.pool),
+    logger,
+    metrics,
+    settings: { days: config.retentionDays, batchSize: DEFAULT_BATCH_SIZE, blobMarginSeconds: DEFAULT_BLOB_MARGIN_SECONDS },
+    intervalSeconds: config.retentionIntervalSeconds,
+  }) : undefined;
   const listener = dispatcher && config.listen ? new NotifyListener(databaseUrl, () => dispatcher.wake(), logger) : undefined;
 
   const api = await buildApi({ config, store, health, metrics, logger, onEnqueued: () => dispatcher?.wake() });
@@ -103,6 +117,7 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
 
   if (pool && limiter && limiter.backends.length > 0) await workersLoaded(pool, 10_000);
   dispatcher?.start();
+  retention?.start();
   await listener?.start();
   const adminUrl = await admin.listen({ host: config.adminHost, port: config.adminPort });
   const apiUrl = await api.listen({ host: config.host, port: config.port });
@@ -112,12 +127,15 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
   const stop = () => {
     stopping ??= (async () => {
       health.draining = true;
+      // No new round from here; a round under way ends after its batch, while the drain goes on.
+      const retentionStopped = retention?.stop();
       await api.close();
       const drained = await dispatcher?.stop(config.shutdownGraceSeconds * 1000);
       if (drained !== undefined) logger.info(drained, 'dispatcher drained');
       await listener?.stop();
       await pool?.close();
       health.stop();
+      await retentionStopped;
       await admin.close();
       await embedded?.stop();
       logger.info('post office stopped');

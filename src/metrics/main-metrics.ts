@@ -21,8 +21,27 @@ export function createMainMetrics(store: QueueStore) {
     return pendingRead;
   };
 
+  // Every label of the retention counters exists from the start (at 0), so dashboards and
+  // alerts see a series rather than "no data" in a sidecar that has not cleaned up yet.
+  const retentionDeleted = new Counter({
+    name: 'postoffice_retention_deleted_total',
+    help: 'Rows the retention job of this sidecar deleted: finished emails (with their logs), orphaned attachment blobs, expired idempotency keys.',
+    labelNames: ['kind'] as const,
+    registers: [registry],
+  });
+  for (const kind of ['emails', 'attachments', 'idempotency_keys'] as const) retentionDeleted.inc({ kind }, 0);
+  const retentionRuns = new Counter({
+    name: 'postoffice_retention_runs_total',
+    help: 'Retention rounds of this sidecar by result: ok, skipped_locked (another sidecar was cleaning up), failed.',
+    labelNames: ['result'] as const,
+    registers: [registry],
+  });
+  for (const result of ['ok', 'skipped_locked', 'failed'] as const) retentionRuns.inc({ result }, 0);
+
   return {
     registry,
+    retentionDeleted,
+    retentionRuns,
     enqueued: new Counter({
       name: 'postoffice_emails_enqueued_total',
       help: 'Emails accepted (202) by this sidecar, by backend and priority.',
