@@ -5,6 +5,7 @@
 //   npm run bench -- --emails 20000 --mode batch
 //   npm run bench -- --emails 5000 --mode single --concurrency 64
 //   npm run bench -- --provider smtp        (SMTP pool of --connections per worker thread)
+//   npm run bench -- --provider postmark-batch   (the mock Postmark's /email/batch: "batch": true)
 //
 // Uses DATABASE_URL when set, otherwise an embedded PostgreSQL in a temporary folder.
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -30,7 +31,8 @@ const { values: args } = parseArgs({
     provider: { type: 'string', default: 'http' },
   },
 });
-if (args.provider !== 'http' && args.provider !== 'smtp') throw new Error(`--provider must be http or smtp (got "${args.provider}")`);
+const providers = ['http', 'smtp', 'postmark-batch'];
+if (!providers.includes(args.provider)) throw new Error(`--provider must be one of ${providers.join(', ')} (got "${args.provider}")`);
 const total = Number(args.emails);
 const mode = args.mode === 'single' ? 'single' : 'batch';
 const batchSize = Number(args['batch-size']);
@@ -57,7 +59,7 @@ await db.connect();
 await db.query('TRUNCATE emails, email_logs, idempotency_keys CASCADE');
 
 // For SMTP, --connections sizes each worker's SMTP pool, so both targets get the same budget.
-const target = args.provider === 'smtp' ? await smtpTarget(connections) : await httpTarget();
+const target = args.provider === 'smtp' ? await smtpTarget(connections) : await httpTarget({ batch: args.provider === 'postmark-batch' });
 const sidecar = await spawnSidecarProcess(sidecarEnv(databaseUrl, {
   POST_OFFICE_BACKENDS: target.backends,
   POST_OFFICE_THREADS: String(threads),
@@ -104,7 +106,7 @@ console.log(`enqueue:        ${(total / ((enqueued - started) / 1000)).toFixed(0
 console.log(`enqueue latency p50 ${percentile(latencies, 50).toFixed(1)} ms, p99 ${percentile(latencies, 99).toFixed(1)} ms per request`);
 console.log(`end to end:     ${(total / seconds).toFixed(0)} emails/s (${total} emails in ${seconds.toFixed(2)} s, first POST to last provider receipt)`);
 const peak = target.peakConnections === undefined ? '' : `, at most ${target.peakConnections()} at once`;
-console.log(`provider:       ${target.received()} emails over ${target.connectionsOpened()} connections${peak} (limit ${threads} × ${connections} = ${threads * connections})`);
+console.log(`provider:       ${target.received()} emails in ${target.requests()} requests over ${target.connectionsOpened()} connections${peak} (limit ${threads} × ${connections} = ${threads * connections})`);
 console.log(`sidecar:        peak RSS ${(await peakRssMiB(sidecar.child.pid!)).toFixed(0)} MiB; ${sent} recorded as sent so far`);
 
 await client.close();

@@ -1,6 +1,7 @@
-// What the benchmark sends to: a mock Postmark over HTTP, or a real SMTP server (smtp-server,
-// from the nodemailer project), both on 127.0.0.1. Each counts what it received and the TCP
-// connections the sidecar opened, and says which POST_OFFICE_BACKENDS points at it.
+// What the benchmark sends to: a mock Postmark over HTTP (one email per request, or its batch
+// endpoint), or a real SMTP server (smtp-server, from the nodemailer project), all on 127.0.0.1.
+// Each counts what it received and the TCP connections the sidecar opened, and says which
+// POST_OFFICE_BACKENDS points at it.
 import type { AddressInfo, Socket } from 'node:net';
 import { SMTPServer } from 'smtp-server';
 import { MockProvider } from '../test/helpers/mock-provider.ts';
@@ -12,6 +13,8 @@ export interface Target {
   readonly backends: string;
   /** Emails received so far. */
   received(): number;
+  /** Requests (or SMTP transactions) that carried them. */
+  requests(): number;
   connectionsOpened(): number;
   /** Most connections open at once, where it differs from those opened (SMTP rotates them). */
   peakConnections?(): number;
@@ -20,19 +23,30 @@ export interface Target {
   stop(): Promise<void>;
 }
 
-export async function httpTarget(): Promise<Target> {
+/** `batch`: the backend sets "batch": true, so emails waiting together go to /email/batch. */
+export async function httpTarget(options: { batch: boolean }): Promise<Target> {
   const provider = new MockProvider();
   let last = 0;
+  let received = 0;
   const accept = provider.script;
   provider.script = (request, index) => {
     last = Date.now();
-    return accept(request, index);
+    if (request.path !== '/email/batch') {
+      received += 1;
+      return accept(request, index);
+    }
+    const items = JSON.parse(request.body) as unknown[];
+    received += items.length;
+    return { status: 200, body: items.map((_, i) => ({ ErrorCode: 0, Message: 'OK', MessageID: `mock-${index}-${i}` })) };
   };
   const url = await provider.start();
   return {
-    name: 'HTTP (mock Postmark)',
-    backends: postmarkBackend(url),
-    received: () => provider.requests.length,
+    name: options.batch ? 'HTTP (mock Postmark, batch endpoint)' : 'HTTP (mock Postmark)',
+    backends: options.batch
+      ? JSON.stringify({ default: { provider: 'postmark', server_token: 'test-server-token', base_url: url, batch: true } })
+      : postmarkBackend(url),
+    received: () => received,
+    requests: () => provider.requests.length,
     connectionsOpened: () => provider.connectionsOpened,
     lastReceipt: () => last,
     stop: () => provider.stop(),
@@ -73,6 +87,7 @@ export async function smtpTarget(maxConnections: number): Promise<Target> {
     name: 'SMTP (smtp-server)',
     backends: JSON.stringify({ default: { provider: 'smtp', host: '127.0.0.1', port, max_connections: maxConnections } }),
     received: () => received,
+    requests: () => received,
     connectionsOpened: () => connections,
     // nodemailer's pool ends a connection after 100 messages (maxMessages) and opens another.
     peakConnections: () => peak,

@@ -66,6 +66,13 @@ const cases: { rule: string; env: Env; variable: string; message: RegExp; secret
   { rule: 'POST_OFFICE_MESSAGE_ID_DOMAIN is a domain name', env: { POST_OFFICE_MESSAGE_ID_DOMAIN: 'mail.example.com>' }, variable: 'POST_OFFICE_MESSAGE_ID_DOMAIN', message: /must be a domain name like "mail\.example\.com" \(got "mail\.example\.com>"\)/ },
   { rule: 'POST_OFFICE_MESSAGE_ID_DOMAIN labels do not start with a hyphen', env: { POST_OFFICE_MESSAGE_ID_DOMAIN: '-mail.example.com' }, variable: 'POST_OFFICE_MESSAGE_ID_DOMAIN', message: /must be a domain name/ },
   { rule: 'POST_OFFICE_HTTP_IDLE_SECONDS is at least one second', env: { POST_OFFICE_HTTP_IDLE_SECONDS: '0.5' }, variable: 'POST_OFFICE_HTTP_IDLE_SECONDS', message: /number of seconds from 1 to 3600/ },
+  // Retention.
+  { rule: 'POST_OFFICE_RETENTION_DAYS is a whole number of days', env: { POST_OFFICE_RETENTION_DAYS: '7.5' }, variable: 'POST_OFFICE_RETENTION_DAYS', message: /must be an integer from 0 to 36500 \(got "7\.5"\)/ },
+  { rule: 'POST_OFFICE_RETENTION_DAYS is not negative', env: { POST_OFFICE_RETENTION_DAYS: '-1' }, variable: 'POST_OFFICE_RETENTION_DAYS', message: /from 0 to 36500/ },
+  { rule: 'POST_OFFICE_RETENTION_DAYS is at most 100 years', env: { POST_OFFICE_RETENTION_DAYS: '36501' }, variable: 'POST_OFFICE_RETENTION_DAYS', message: /from 0 to 36500/ },
+  { rule: 'POST_OFFICE_RETENTION_INTERVAL_SECONDS is at least one second', env: { POST_OFFICE_RETENTION_INTERVAL_SECONDS: '0' }, variable: 'POST_OFFICE_RETENTION_INTERVAL_SECONDS', message: /must be a number of seconds from 1 to 604800 \(got "0"\)/ },
+  { rule: 'POST_OFFICE_RETENTION_INTERVAL_SECONDS is at most a week', env: { POST_OFFICE_RETENTION_INTERVAL_SECONDS: '604801' }, variable: 'POST_OFFICE_RETENTION_INTERVAL_SECONDS', message: /from 1 to 604800/ },
+  { rule: 'POST_OFFICE_RETENTION_INTERVAL_SECONDS rejects words', env: { POST_OFFICE_RETENTION_INTERVAL_SECONDS: 'hourly' }, variable: 'POST_OFFICE_RETENTION_INTERVAL_SECONDS', message: /number of seconds/ },
   // POST_OFFICE_BACKENDS.
   { rule: 'backends must be valid JSON, and the text is not echoed', env: { POST_OFFICE_BACKENDS: '{"default":{"provider":"mailgun","api_key":"key-3ax6xnjp29jd6fds4gc373sgvjxteol0",' }, variable: 'POST_OFFICE_BACKENDS', message: /not valid JSON/, secrets: ['key-3ax6xnjp29jd6fds4gc373sgvjxteol0', 'mailgun'] },
   { rule: 'backends must be an object', env: backends([{ provider: 'outbox' }]), variable: 'POST_OFFICE_BACKENDS', message: /non-empty JSON object/ },
@@ -82,6 +89,10 @@ const cases: { rule: string; env: Env; variable: string; message: RegExp; secret
   { rule: 'outbox takes only dir', env: backends({ default: { provider: 'outbox', base_url: 'http://127.0.0.1:1' } }), variable: 'POST_OFFICE_BACKENDS', message: /unknown setting "base_url" \(known: [^)]*dir/ },
   { rule: 'base_url must be a URL', env: backends({ default: { provider: 'postmark', server_token: 'pm-secret-token-5678', base_url: 'not a url' } }), variable: 'POST_OFFICE_BACKENDS', message: /default: base_url must be an http or https URL/, secrets: ['pm-secret-token-5678'] },
   { rule: 'a DKIM private key must parse, and is not echoed', env: backends({ relay: { provider: 'smtp', host: 'mail', dkim: { domain_name: 'example.com', key_selector: 's1', private_key: '-----BEGIN PRIVATE KEY-----\nMIIEvQ-dkim-key-material-SECRET\n-----END PRIVATE KEY-----' } } }), variable: 'POST_OFFICE_BACKENDS', message: /^POST_OFFICE_BACKENDS\.relay: dkim\.private_key must be an unencrypted PEM private key/, secrets: ['dkim-key-material-SECRET', 'BEGIN'] },
+  { rule: 'max_message_bytes is a whole number of bytes', env: backends({ default: { provider: 'postmark', server_token: 'pm-secret-token-5678', max_message_bytes: '10MB' } }), variable: 'POST_OFFICE_BACKENDS', message: /^POST_OFFICE_BACKENDS\.default\.max_message_bytes must be an integer number of bytes from 1024 to 1073741824 \(got "10MB"\)$/, secrets: ['pm-secret-token-5678'] },
+  { rule: 'max_message_bytes is at least 1 KiB', env: backends({ relay: { provider: 'smtp', host: 'mail', max_message_bytes: 1000 } }), variable: 'POST_OFFICE_BACKENDS', message: /^POST_OFFICE_BACKENDS\.relay\.max_message_bytes must be an integer number of bytes from 1024/ },
+  { rule: 'batch is true or false', env: backends({ default: { provider: 'postmark', server_token: 'pm-secret-token-5678', batch: 'yes' } }), variable: 'POST_OFFICE_BACKENDS', message: /^POST_OFFICE_BACKENDS\.default\.batch must be true or false \(got "yes"\)$/, secrets: ['pm-secret-token-5678'] },
+  { rule: 'batch needs a provider with a batch endpoint', env: backends({ relay: { provider: 'smtp', host: 'mail', batch: true } }), variable: 'POST_OFFICE_BACKENDS', message: /^POST_OFFICE_BACKENDS\.relay\.batch: provider smtp has no batch endpoint \(batching providers: postmark, resend\)$/ },
   { rule: 'base_url must be http or https', env: backends({ default: { provider: 'mailgun', api_key: 'key-secret-value-1234', domain: 'mg.example.com', base_url: 'ftp://mail.example.com' } }), variable: 'POST_OFFICE_BACKENDS', message: /base_url must be an http or https URL/, secrets: ['key-secret-value-1234'] },
 ];
 
@@ -121,6 +132,8 @@ test('defaults: every variable unset', () => {
     overrideRecipients: [],
     messageIdDomain: undefined,
     httpIdleSeconds: 30,
+    retentionDays: 30,
+    retentionIntervalSeconds: 3600,
   });
 });
 
@@ -133,6 +146,7 @@ test('an empty (or blank) variable means the same as an unset one', () => {
     'POST_OFFICE_SHUTDOWN_GRACE_SECONDS', 'POST_OFFICE_BATCH_SIZE', 'POST_OFFICE_DEFAULT_FROM',
     'POST_OFFICE_MAX_BODY_BYTES', 'POST_OFFICE_SEND_TIMEOUT_SECONDS', 'POST_OFFICE_CIRCUIT_FAILURES', 'POST_OFFICE_CIRCUIT_PAUSE_SECONDS',
     'POST_OFFICE_OVERRIDE_RECIPIENTS', 'POST_OFFICE_MESSAGE_ID_DOMAIN', 'POST_OFFICE_HTTP_IDLE_SECONDS',
+    'POST_OFFICE_RETENTION_DAYS', 'POST_OFFICE_RETENTION_INTERVAL_SECONDS',
   ];
   const defaults = loadConfig({});
   assert.deepEqual(loadConfig(Object.fromEntries(names.map((name) => [name, '']))), defaults);
@@ -154,6 +168,8 @@ test('valid values are taken, trimmed and typed', () => {
     POST_OFFICE_OVERRIDE_RECIPIENTS: ' qa@example.com ,QA Team <qa-team@example.com>',
     POST_OFFICE_MESSAGE_ID_DOMAIN: 'mail.example.com',
     POST_OFFICE_HTTP_IDLE_SECONDS: '1.5',
+    POST_OFFICE_RETENTION_DAYS: '0',
+    POST_OFFICE_RETENTION_INTERVAL_SECONDS: '90.5',
     POST_OFFICE_BACKENDS: JSON.stringify({
       default: { provider: 'postmark', server_token: 'pm-token', base_url: 'http://127.0.0.1:9999///' },
       'eu.marketing-2': { provider: 'mailgun', api_key: 'key-abc', domain: 'mg.example.com', region: 'eu' },
@@ -172,6 +188,8 @@ test('valid values are taken, trimmed and typed', () => {
   assert.ok(Object.isFrozen(config.overrideRecipients));
   assert.equal(config.messageIdDomain, 'mail.example.com');
   assert.equal(config.httpIdleSeconds, 1.5);
+  assert.equal(config.retentionDays, 0, '0 turns the retention job off');
+  assert.equal(config.retentionIntervalSeconds, 90.5);
   assert.deepEqual(config.backends, {
     default: { provider: 'postmark', server_token: 'pm-token', message_stream: 'outbound', base_url: 'http://127.0.0.1:9999' },
     'eu.marketing-2': { provider: 'mailgun', api_key: 'key-abc', domain: 'mg.example.com', base_url: 'https://api.eu.mailgun.net' },

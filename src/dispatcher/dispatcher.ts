@@ -4,8 +4,11 @@
 //
 // While running, every wake (NOTIFY, a local enqueue, the poll timer, a finished send):
 //   1. claim   — when fewer than `capacity` claimed emails wait, claim due emails (priority,
-//                then due time) under a lease, up to 2 × capacity held in all;
-//   2. fill    — hand waiting emails to the pool while fewer than `capacity` are in flight.
+//                then due time) under a lease, up to 2 × capacity in all (waiting and paced
+//                emails, plus tasks in flight: a batch counts once, like a single send);
+//   2. fill    — hand waiting emails to the pool while fewer than `capacity` tasks are in flight;
+//                for a backend with "batch": true, the waiting emails that can go with the first
+//                are one task (batching.ts), answered with an outcome per email.
 // Each result becomes a completion; completions are written in batches, guarded by lease owner
 // and attempt. Every lease/3 the leases of everything held are extended (a send may be slow);
 // every lease/2 the leases other sidecars left to expire (they died) are rescued. Emails of a
@@ -13,6 +16,7 @@
 // Emails of a rate-limited backend are paced (rate-limiter.ts): fill hands them to pace, which
 // reserves send slots fleet-wide; each is sent at its slot, and those without one go back to
 // the queue, due when their turn may come. The circuit is asked at the slot, just before sending.
+// Paced emails and probes of a paused backend are always sent one by one.
 // Draining: claimed-but-unsent emails (waiting, or paced) are released at once (their attempt
 // undone), in-flight sends get the grace period to finish and be recorded, then the pool may close.
 import type { Logger } from 'pino';
@@ -21,6 +25,7 @@ import type { MainMetrics } from '../metrics/main-metrics.ts';
 import type { ClaimedEmail, Completion, Finished, QueueStore } from '../queue/store.ts';
 import type { SendOutcome } from '../worker/messages.ts';
 import type { WorkerPool } from '../worker/pool.ts';
+import { Batching } from './batching.ts';
 import type { CircuitBreaker } from './circuit-breaker.ts';
 import type { RateLimiter, Slot } from './rate-limiter.ts';
 import { retryDelaySeconds } from './retry-policy.ts';
@@ -52,6 +57,10 @@ export function decide(email: ClaimedEmail, result: SendOutcome, retryBaseSecond
   return { ...base, status: 'queued', code: result.code, message: `retry in ${Math.ceil(delay)}s: ${result.message}`, retryInSeconds: delay };
 }
 
+function workerError(err: unknown): SendOutcome {
+  return { outcome: 'retryable', code: 'WORKER_ERROR', message: (err as Error).message };
+}
+
 /** A rate-limited email between claim and send: reserving its slot, then waiting for it. */
 interface Paced {
   email: ClaimedEmail;
@@ -63,6 +72,9 @@ export class Dispatcher {
   private readonly deps: DispatcherDeps;
   private readonly waiting: ClaimedEmail[] = [];
   private readonly inflight = new Map<string, ClaimedEmail>();
+  /** Pool tasks under way: one per email sent alone, one per batch. */
+  private tasks = 0;
+  private readonly batching: Batching;
   private readonly paced = new Map<string, Paced>();
   private completions: Completion[] = [];
   private timers: NodeJS.Timeout[] = [];
@@ -77,10 +89,12 @@ export class Dispatcher {
 
   constructor(deps: DispatcherDeps) {
     this.deps = deps;
+    this.batching = new Batching(deps.config.backends);
   }
 
-  get held(): number {
-    return this.waiting.length + this.inflight.size + this.paced.size;
+  /** What the claim is measured against (see the top of this file). */
+  private get load(): number {
+    return this.waiting.length + this.tasks + this.paced.size;
   }
 
   start(): void {
@@ -125,7 +139,7 @@ export class Dispatcher {
     try {
       do {
         this.claimAgain = false;
-        const room = 2 * pool.capacity - this.held;
+        const room = 2 * pool.capacity - this.load;
         if (this.state !== 'running' || this.waiting.length >= pool.capacity || room <= 0) break;
         const limit = Math.min(config.batchSize, room);
         const claimed = await store.claim(owner, limit, config.leaseSeconds);
@@ -147,7 +161,7 @@ export class Dispatcher {
     const metered: ClaimedEmail[] = [];
     // Paced emails count: at its slot, an email must find a free task slot in the pool, or it
     // would queue there and leave later, bunched with others.
-    while (this.state === 'running' && this.inflight.size + this.paced.size < pool.capacity) {
+    while (this.state === 'running' && this.tasks + this.paced.size < pool.capacity) {
       const email = this.waiting.shift();
       if (email === undefined) break;
       if (limiter.limits(email.backend)) {
@@ -155,8 +169,12 @@ export class Dispatcher {
         metered.push(email);
       } else if (!breaker.allow(email.backend)) {
         held.push(email);
+      } else if (breaker.states()[email.backend] !== 'closed') {
+        this.send(email); // the one probe of a paused backend
       } else {
-        this.send(email);
+        const batch = this.batching.take(email, this.waiting);
+        if (batch.length > 1) this.sendBatch(batch);
+        else this.send(email);
       }
     }
     if (held.length > 0) void this.holdBack(held);
@@ -164,10 +182,21 @@ export class Dispatcher {
   }
 
   private send(email: ClaimedEmail): void {
+    this.tasks++;
     this.inflight.set(email.id, email);
     this.deps.pool.run({ backend: email.backend, message: email.message, template: email.template }).then(
-      (result) => this.finish(email, result),
-      (err: unknown) => this.finish(email, { outcome: 'retryable', code: 'WORKER_ERROR', message: (err as Error).message }),
+      (result) => this.finish([email], [result]),
+      (err: unknown) => this.finish([email], [workerError(err)]),
+    );
+  }
+
+  private sendBatch(emails: ClaimedEmail[]): void {
+    this.tasks++;
+    for (const email of emails) this.inflight.set(email.id, email);
+    const task = { backend: emails[0]!.backend, emails: emails.map((email) => ({ message: email.message, template: email.template })) };
+    this.deps.pool.runBatch(task).then(
+      (results) => this.finish(emails, results),
+      (err: unknown) => this.finish(emails, emails.map(() => workerError(err))),
     );
   }
 
@@ -233,10 +262,15 @@ export class Dispatcher {
     }
   }
 
-  private finish(email: ClaimedEmail, result: SendOutcome): void {
-    this.inflight.delete(email.id);
-    this.deps.breaker.record(email.backend, result.outcome);
-    this.completions.push(decide(email, result, this.deps.config.retryBaseSeconds));
+  /** One task's outcomes, one per email (a batch's whole-request failure is each email's). */
+  private finish(emails: readonly ClaimedEmail[], results: readonly SendOutcome[]): void {
+    this.tasks--;
+    emails.forEach((email, i) => {
+      const result = results[i] ?? workerError(new Error(`no outcome for email ${i + 1} of ${emails.length}`));
+      this.inflight.delete(email.id);
+      this.deps.breaker.record(email.backend, result.outcome);
+      this.completions.push(decide(email, result, this.deps.config.retryBaseSeconds));
+    });
     void this.flush();
     if (this.state === 'running') {
       this.fill();

@@ -7,9 +7,10 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
 import type { DatabaseHealth } from '../database/health.ts';
 import type { EmailStatus, NewEmail, Priority } from '../email/message.ts';
-import { validateEmail, type EmailRequest, type ValidationContext } from '../email/validate.ts';
+import { checkMessageSize, validateEmail, type EmailRequest, type SizeLimit, type ValidationContext } from '../email/validate.ts';
 import { PostOfficeError, isDatabaseUnavailable } from '../errors.ts';
 import type { MainMetrics } from '../metrics/main-metrics.ts';
+import { maxMessageBytes } from '../providers/limits.ts';
 import { GroupCommit } from '../queue/group-commit.ts';
 import type { QueueStore } from '../queue/store.ts';
 import { applyTemplates, type TemplateLookup } from '../templates/enqueue.ts';
@@ -119,10 +120,19 @@ export async function buildApi(deps: ApiDeps) {
     },
   };
 
-  /** Validates every email of a request, then applies their templates; throws before anything is stored. */
-  function prepare(bodies: EmailRequest[], prefix: (index: number) => string): Promise<NewEmail[]> {
+  const sizeLimits = new Map<string, SizeLimit>(Object.entries(config.backends).map(([backend, settings]) => (
+    [backend, { backend, provider: settings.provider, maxBytes: maxMessageBytes(settings) }]
+  )));
+
+  /**
+   * Validates every email of a request, applies their templates, then checks each against its
+   * backend's size limit (after rendering, so the bodies count); throws before anything is stored.
+   */
+  async function prepare(bodies: EmailRequest[], prefix: (index: number) => string): Promise<NewEmail[]> {
     const items = bodies.map((body, index) => ({ body, email: validateEmail(body, validation, prefix(index)), prefix: prefix(index) }));
-    return applyTemplates(items, templateLookup);
+    const emails = await applyTemplates(items, templateLookup);
+    emails.forEach((email, index) => checkMessageSize(email, sizeLimits.get(email.backend)!, prefix(index)));
+    return emails;
   }
 
   async function enqueue(request: FastifyRequest, emails: NewEmail[]): Promise<{ ids: string[]; replayed: boolean }> {

@@ -1,7 +1,8 @@
 // Postmark's /email endpoint: https://postmarkapp.com/developer/api/email-api
+// and /email/batch: https://postmarkapp.com/developer/user-guide/send-email-with-api/batch-emails
 import type { EmailMessage } from '../email/message.ts';
-import { classified, isReply, isSuccess, malformed, parseJson, postJson, type ErrorClass } from './http.ts';
-import type { ProviderKind } from './provider.ts';
+import { classified, exchange, isReply, isSuccess, malformed, parseJson, postJson, type ErrorClass, type HttpReply } from './http.ts';
+import type { ProviderKind, SendContext, SendOutcome } from './provider.ts';
 import { keepingSecrets } from './secrets.ts';
 import { baseUrl, onlyFields, optionalString, requiredString } from './settings.ts';
 
@@ -52,7 +53,72 @@ function payload(message: EmailMessage, stream: string): Record<string, unknown>
   };
 }
 
+// Up to 500 messages and 50 MB of JSON per batch request.
+const BATCH_MESSAGES = 500;
+const BATCH_BYTES = 50_000_000;
+
+/** A refusal's ErrorCode and text, as the log shows it. */
+function refusal(json: Record<string, unknown>): { errorCode: number | undefined; detail: string } {
+  return {
+    errorCode: typeof json.ErrorCode === 'number' ? json.ErrorCode : undefined,
+    detail: `ErrorCode ${String(json.ErrorCode)}: ${String(json.Message)}`,
+  };
+}
+
+/** The outcome of a whole request that failed: a single send's, or every message of a batch's. */
+function failure(reply: HttpReply): SendOutcome {
+  const json = parseJson(reply.body);
+  if (json === null || Array.isArray(json)) return classified(reply, undefined, undefined);
+  const { errorCode, detail } = refusal(json);
+  return classified(reply, detail, errorCode === undefined ? undefined : errorCodes[errorCode]);
+}
+
+/**
+ * A 200 from /email/batch answers each message in order: {ErrorCode: 0, MessageID} when it was
+ * accepted, or its own ErrorCode (an inactive recipient, an unconfirmed sender) when it was not.
+ */
+function batchOutcomes(reply: HttpReply, count: number): SendOutcome[] {
+  let results: unknown;
+  try {
+    results = JSON.parse(reply.body);
+  } catch {
+    results = null;
+  }
+  // Answers that cannot be matched to the messages one for one tell nothing about any of them.
+  if (!Array.isArray(results) || results.length !== count) return Array.from({ length: count }, () => malformed(reply));
+  return results.map((result: unknown): SendOutcome => {
+    if (typeof result !== 'object' || result === null) return malformed(reply);
+    const entry = result as Record<string, unknown>;
+    if (entry.ErrorCode === 0) return typeof entry.MessageID === 'string' ? { outcome: 'ok', providerMessageId: entry.MessageID } : malformed(reply);
+    const { errorCode, detail } = refusal(entry);
+    const known = errorCode === undefined ? undefined : errorCodes[errorCode];
+    // An ErrorCode this table does not know is a refusal of that message, as a 422 would be.
+    const { outcome, code } = known ?? { outcome: 'permanent', code: 'REJECTED' };
+    return { outcome, code, message: `in a batch: ${detail}`.slice(0, 600) };
+  });
+}
+
+/** Splits serialized messages into requests within Postmark's limits (a lone larger one goes alone). */
+function byBytes(serialized: readonly string[]): string[][] {
+  const requests: string[][] = [];
+  let current: string[] = [];
+  let bytes = 2;
+  for (const json of serialized) {
+    const size = Buffer.byteLength(json) + 1;
+    if (current.length > 0 && (bytes + size > BATCH_BYTES || current.length === BATCH_MESSAGES)) {
+      requests.push(current);
+      current = [];
+      bytes = 2;
+    }
+    current.push(json);
+    bytes += size;
+  }
+  if (current.length > 0) requests.push(current);
+  return requests;
+}
+
 export const postmark: ProviderKind<PostmarkSettings> = {
+  batch: { maxMessages: BATCH_MESSAGES, maxBytes: BATCH_BYTES, attachments: true },
   parse(raw) {
     onlyFields(raw, ['server_token', 'message_stream', 'base_url']);
     return {
@@ -65,6 +131,14 @@ export const postmark: ProviderKind<PostmarkSettings> = {
   origin: (settings) => new URL(settings.base_url).origin,
   create(settings) {
     const headers = { 'x-postmark-server-token': settings.server_token };
+    const batchHeaders = { ...headers, accept: 'application/json', 'content-type': 'application/json' };
+    const sendRequest = async (context: SendContext, serialized: readonly string[]): Promise<SendOutcome[]> => {
+      const reply = await exchange(context, `${settings.base_url}/email/batch`, { headers: batchHeaders, body: `[${serialized.join(',')}]` });
+      if (!isReply(reply)) return serialized.map(() => reply);
+      if (isSuccess(reply)) return batchOutcomes(reply, serialized.length);
+      const outcome = failure(reply);
+      return serialized.map(() => outcome);
+    };
     return keepingSecrets([settings.server_token], {
       async send(message, context) {
         const reply = await postJson(context, `${settings.base_url}/email`, headers, payload(message, settings.message_stream));
@@ -74,9 +148,14 @@ export const postmark: ProviderKind<PostmarkSettings> = {
           if (typeof json?.MessageID !== 'string') return malformed(reply);
           return { outcome: 'ok', providerMessageId: json.MessageID };
         }
-        const errorCode = typeof json?.ErrorCode === 'number' ? json.ErrorCode : undefined;
-        const detail = json === null ? undefined : `ErrorCode ${String(json.ErrorCode)}: ${String(json.Message)}`;
-        return classified(reply, detail, errorCode === undefined ? undefined : errorCodes[errorCode]);
+        return failure(reply);
+      },
+      async sendBatch(messages, context) {
+        const serialized = messages.map((message) => JSON.stringify(payload(message, settings.message_stream)));
+        const outcomes: SendOutcome[] = [];
+        // One after another: the task already holds its place among the worker's sends.
+        for (const request of byBytes(serialized)) outcomes.push(...(await sendRequest(context, request)));
+        return outcomes;
       },
     });
   },

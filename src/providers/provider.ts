@@ -21,10 +21,24 @@ export interface SendContext {
 export interface Provider {
   send(message: EmailMessage, context: SendContext): Promise<SendOutcome>;
   /**
+   * Sends several messages through the provider's batch endpoint (kinds with `batch` only):
+   * one outcome per message, in order. A failure of the whole request is every message's outcome.
+   */
+  sendBatch?(messages: readonly EmailMessage[], context: SendContext): Promise<SendOutcome[]>;
+  /**
    * Releases what the adapter holds beyond the worker's Agent (SMTP: QUIT on idle pooled
    * connections). Called once when the worker thread closes; HTTP adapters have nothing to close.
    */
   close?(): Promise<void>;
+}
+
+/** What one request to a provider's batch endpoint may carry. */
+export interface BatchEndpoint {
+  maxMessages: number;
+  /** The request body's limit; the dispatcher keeps a batch's messages under it. */
+  maxBytes: number;
+  /** False where the batch endpoint takes no attachments: such emails are sent one by one. */
+  attachments: boolean;
 }
 
 /** One provider kind: validates its settings at start-up, then builds adapters in workers. */
@@ -34,4 +48,6 @@ export interface ProviderKind<S extends { base_url?: string }> {
   /** The HTTP origin the adapter talks to, for per-backend connection metrics; null if none. */
   origin(settings: S): string | null;
   create(settings: S): Provider;
+  /** The batch endpoint, for kinds that have one; used only when a backend sets `"batch": true`. */
+  readonly batch?: BatchEndpoint;
 }

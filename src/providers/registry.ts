@@ -9,7 +9,8 @@ import { mandrill, type MandrillSettings } from './mandrill.ts';
 import { outbox, type OutboxSettings } from './outbox.ts';
 import { postal, type PostalSettings } from './postal.ts';
 import { postmark, type PostmarkSettings } from './postmark.ts';
-import type { Provider, ProviderKind } from './provider.ts';
+import { defaultMaxMessageBytes } from './limits.ts';
+import type { BatchEndpoint, Provider, ProviderKind } from './provider.ts';
 import { resend, type ResendSettings } from './resend.ts';
 import { scaleway, type ScalewaySettings } from './scaleway.ts';
 import { sendgrid, type SendgridSettings } from './sendgrid.ts';
@@ -43,7 +44,16 @@ export interface RateLimitSettings {
 }
 
 /** One alias of POST_OFFICE_BACKENDS: its provider's settings plus the settings every kind takes. */
-export type BackendSettings = ProviderSettings & { rate_limit?: RateLimitSettings };
+export type BackendSettings = ProviderSettings & {
+  rate_limit?: RateLimitSettings;
+  /** Overrides the provider's documented maximum message size (src/providers/limits.ts). */
+  max_message_bytes?: number;
+  /** Send several emails per request through the provider's batch endpoint (Postmark, Resend). */
+  batch?: boolean;
+};
+
+// Every kind has a default size limit: adding a provider without one fails to compile here.
+defaultMaxMessageBytes satisfies Record<BackendSettings['provider'], number | null>;
 
 // The "provider" value in POST_OFFICE_BACKENDS → its kind. docs/providers.md documents each.
 const kinds: Record<BackendSettings['provider'], ProviderKind<never>> = {
@@ -96,6 +106,24 @@ function parseRateLimit(value: unknown, name: string): RateLimitSettings {
   };
 }
 
+/** `max_message_bytes`: whole bytes, at least 1 KiB, at most POST_OFFICE_MAX_BODY_BYTES's ceiling (1 GiB). */
+function parseMaxMessageBytes(value: unknown, name: string): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1024 || value > 1_073_741_824) {
+    throw new ConfigError(`${name} must be an integer number of bytes from 1024 to 1073741824 (got ${JSON.stringify(value)})`);
+  }
+  return value;
+}
+
+/** `batch`: a boolean, and only for a provider that has a batch endpoint. */
+function parseBatch(value: unknown, name: string, kind: ProviderKind<never>, provider: string): boolean {
+  if (typeof value !== 'boolean') throw new ConfigError(`${name} must be true or false (got ${JSON.stringify(value)})`);
+  if (value && kind.batch === undefined) {
+    const batching = Object.entries(kinds).filter(([, other]) => other.batch !== undefined).map(([named]) => named);
+    throw new ConfigError(`${name}: provider ${provider} has no batch endpoint (batching providers: ${batching.join(', ')})`);
+  }
+  return value;
+}
+
 export function parseBackends(raw: string | undefined, outboxDir: string): Record<string, BackendSettings> {
   if (raw === undefined) return { default: outbox.parse({}, { outboxDir }) };
   let value: unknown;
@@ -121,14 +149,21 @@ export function parseBackends(raw: string | undefined, outboxDir: string): Recor
     if (kind === undefined) {
       throw new ConfigError(`${VARIABLE}.${alias}.provider must be one of ${Object.keys(kinds).join(', ')} (got ${JSON.stringify(name)})`);
     }
-    const { rate_limit: rawRateLimit, ...providerSettings } = settings;
+    // The settings every kind takes are read here; the kind sees only its own.
+    const { rate_limit: rawRateLimit, max_message_bytes: rawMaxBytes, batch: rawBatch, ...providerSettings } = settings;
     let parsed: ProviderSettings;
     try {
       parsed = (kind as unknown as ProviderKind<ProviderSettings>).parse(providerSettings, { outboxDir });
     } catch (err) {
       throw new ConfigError(`${VARIABLE}.${alias}: ${(err as Error).message}`);
     }
-    backends[alias] = rawRateLimit === undefined ? parsed : { ...parsed, rate_limit: parseRateLimit(rawRateLimit, `${VARIABLE}.${alias}.rate_limit`) };
+    const setting = (field: string) => `${VARIABLE}.${alias}.${field}`;
+    backends[alias] = {
+      ...parsed,
+      ...(rawRateLimit !== undefined && { rate_limit: parseRateLimit(rawRateLimit, setting('rate_limit')) }),
+      ...(rawMaxBytes !== undefined && { max_message_bytes: parseMaxMessageBytes(rawMaxBytes, setting('max_message_bytes')) }),
+      ...(rawBatch !== undefined && { batch: parseBatch(rawBatch, setting('batch'), kind, parsed.provider) }),
+    };
   }
   return backends;
 }
@@ -139,4 +174,9 @@ export function createProvider(settings: BackendSettings): Provider {
 
 export function providerOrigin(settings: BackendSettings): string | null {
   return kindOf(settings).origin(settings);
+}
+
+/** The batch endpoint a backend sends through, or undefined when it sends one email per request. */
+export function batchEndpoint(settings: BackendSettings): BatchEndpoint | undefined {
+  return settings.batch === true ? kindOf(settings).batch : undefined;
 }

@@ -9,17 +9,31 @@ export function keepingSecrets(secrets: ReadonlyArray<string | undefined>, provi
   // Very short values would redact ordinary words; real keys are long.
   const hidden = secrets.filter((secret): secret is string => secret !== undefined && secret.length >= 6);
   const scrub = (text: string): string => hidden.reduce((result, secret) => result.split(secret).join(REDACTED), text);
+  const clean = (result: SendOutcome): SendOutcome => (result.outcome === 'ok' ? result : { ...result, message: scrub(result.message) });
+  const thrown = (err: unknown): SendOutcome => ({ outcome: 'retryable', code: 'ADAPTER_ERROR', message: err instanceof Error ? err.message : String(err) });
   const wrapped: Provider = {
     async send(message, context): Promise<SendOutcome> {
       let result: SendOutcome;
       try {
         result = await provider.send(message, context);
       } catch (err) {
-        result = { outcome: 'retryable', code: 'ADAPTER_ERROR', message: err instanceof Error ? err.message : String(err) };
+        result = thrown(err);
       }
-      return result.outcome === 'ok' ? result : { ...result, message: scrub(result.message) };
+      return clean(result);
     },
   };
+  const { sendBatch } = provider;
+  if (sendBatch !== undefined) {
+    wrapped.sendBatch = async (messages, context) => {
+      let results: SendOutcome[];
+      try {
+        results = await sendBatch.call(provider, messages, context);
+      } catch (err) {
+        results = messages.map(() => thrown(err));
+      }
+      return results.map(clean);
+    };
+  }
   if (provider.close !== undefined) wrapped.close = provider.close.bind(provider);
   return wrapped;
 }

@@ -31,6 +31,15 @@ export interface SendTask {
   template?: TemplateContent;
 }
 
+/**
+ * Emails of one backend to send through its batch endpoint: one Piscina task (one task slot,
+ * one request or a few), answered with one outcome per email, in order.
+ */
+export interface SendBatchTask {
+  backend: string;
+  emails: Array<Omit<SendTask, 'backend'>>;
+}
+
 /** Main thread → every worker, on the control channel. */
 export type ControlRequest = { type: 'collect'; requestId: number } | { type: 'close'; requestId: number };
 

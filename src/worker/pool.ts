@@ -6,13 +6,13 @@ import { Piscina } from 'piscina';
 import type { MetricObjectWithValues, MetricValue } from 'prom-client';
 import type { Config } from '../config.ts';
 import { version } from '../version.ts';
-import type { ControlReply, ControlRequest, SendOutcome, SendTask, WorkerSetup } from './messages.ts';
+import type { ControlReply, ControlRequest, SendBatchTask, SendOutcome, SendTask, WorkerSetup } from './messages.ts';
 
 export type WorkerMetrics = MetricObjectWithValues<MetricValue<string>>[];
 
 export class WorkerPool {
   readonly capacity: number;
-  private readonly piscina: Piscina<SendTask, SendOutcome>;
+  private readonly piscina: Piscina<SendTask | SendBatchTask, SendOutcome | SendOutcome[]>;
   private readonly control: BroadcastChannel;
   private readonly pending = new Map<number, (reply: ControlReply) => void>();
   /** threadId → stable slot "0".."N-1"; a replaced thread takes the lowest free slot. */
@@ -58,7 +58,12 @@ export class WorkerPool {
   }
 
   run(task: SendTask): Promise<SendOutcome> {
-    return this.piscina.run(task);
+    return this.piscina.run(task) as Promise<SendOutcome>;
+  }
+
+  /** Several emails of one backend in one task, through its batch endpoint; outcomes in order. */
+  runBatch(task: SendBatchTask): Promise<SendOutcome[]> {
+    return this.piscina.run(task, { name: 'sendBatch' }) as Promise<SendOutcome[]>;
   }
 
   /** Asks every live thread and gathers what arrives within the timeout. */

@@ -8,11 +8,12 @@
 import { BroadcastChannel, threadId } from 'node:worker_threads';
 import { workerData } from 'piscina';
 import { createWorkerMetrics } from '../metrics/worker-metrics.ts';
+import type { EmailMessage } from '../email/message.ts';
 import type { Provider, SendContext } from '../providers/provider.ts';
 import { createProvider, providerOrigin } from '../providers/registry.ts';
 import { renderOnDelivery } from '../templates/render-on-delivery.ts';
 import { createWorkerAgent } from './agent.ts';
-import type { ControlReply, ControlRequest, SendOutcome, SendTask, WorkerSetup } from './messages.ts';
+import type { ControlReply, ControlRequest, SendBatchTask, SendOutcome, SendTask, WorkerSetup } from './messages.ts';
 import { overrideRecipients } from './recipient-override.ts';
 
 const setup = workerData as WorkerSetup;
@@ -58,26 +59,81 @@ control.onmessage = (event) => {
   }
 };
 
+const unknownBackend = (backend: string): SendOutcome => ({ outcome: 'permanent', code: 'UNKNOWN_BACKEND', message: `backend "${backend}" is not configured` });
+const adapterError = (err: unknown): SendOutcome => ({ outcome: 'retryable', code: 'ADAPTER_ERROR', message: err instanceof Error ? err.message : String(err) });
+
+/**
+ * The message as the adapter gets it — rendered, when its template is rendered on delivery (CPU
+ * work, so here in the worker), with the recipient override applied just before the adapter so no
+ * provider path skips it — or the outcome that makes sending it pointless.
+ */
+function prepared(task: SendTask): EmailMessage | SendOutcome {
+  const message = renderOnDelivery(task);
+  return 'outcome' in message ? message : overrideRecipients(message, setup.overrideRecipients);
+}
+
+function counted(backend: string, results: readonly SendOutcome[]): void {
+  for (const result of results) {
+    metrics.sends.inc({ backend, result: result.outcome });
+    if (result.outcome !== 'ok') metrics.sendErrors.inc({ backend, code: result.code });
+  }
+}
+
 /** Sends one email. Never throws: every failure comes back as a classified outcome. */
 export default async function send(task: SendTask): Promise<SendOutcome> {
   const provider = providers.get(task.backend);
-  if (provider === undefined) {
-    return { outcome: 'permanent', code: 'UNKNOWN_BACKEND', message: `backend "${task.backend}" is not configured` };
-  }
+  if (provider === undefined) return unknownBackend(task.backend);
   metrics.inflight.inc();
   const stopTimer = metrics.sendDuration.startTimer({ backend: task.backend });
   let result: SendOutcome;
   try {
-    // Templates marked render_on_delivery are rendered here, in the worker: it is CPU work.
-    const message = renderOnDelivery(task);
-    // The recipient override is applied just before the adapter, so no provider path skips it.
-    result = 'outcome' in message ? message : await provider.send(overrideRecipients(message, setup.overrideRecipients), context);
+    const message = prepared(task);
+    result = 'outcome' in message ? message : await provider.send(message, context);
   } catch (err) {
-    result = { outcome: 'retryable', code: 'ADAPTER_ERROR', message: err instanceof Error ? err.message : String(err) };
+    result = adapterError(err);
   }
   stopTimer();
   metrics.inflight.dec();
-  metrics.sends.inc({ backend: task.backend, result: result.outcome });
-  if (result.outcome !== 'ok') metrics.sendErrors.inc({ backend: task.backend, code: result.code });
+  counted(task.backend, [result]);
   return result;
+}
+
+/**
+ * Sends several emails of one backend through its batch endpoint: one outcome per email, in
+ * order. An email that cannot be rendered fails alone and stays out of the request. Never throws.
+ */
+export async function sendBatch(task: SendBatchTask): Promise<SendOutcome[]> {
+  const provider = providers.get(task.backend);
+  if (provider === undefined) return task.emails.map(() => unknownBackend(task.backend));
+  metrics.inflight.inc(task.emails.length);
+  const stopTimer = metrics.sendDuration.startTimer({ backend: task.backend });
+  const results: Array<SendOutcome | undefined> = [];
+  const ready: Array<{ index: number; message: EmailMessage }> = [];
+  task.emails.forEach((email, index) => {
+    try {
+      const message = prepared({ backend: task.backend, ...email });
+      if ('outcome' in message) results[index] = message;
+      else ready.push({ index, message });
+    } catch (err) {
+      results[index] = adapterError(err);
+    }
+  });
+  const messages = ready.map((entry) => entry.message);
+  let sent: SendOutcome[];
+  try {
+    sent = provider.sendBatch !== undefined && messages.length > 1
+      ? await provider.sendBatch(messages, context)
+      : await Promise.all(messages.map((message) => provider.send(message, context)));
+    if (sent.length !== messages.length) throw new Error(`the adapter answered ${sent.length} outcomes for ${messages.length} emails`);
+  } catch (err) {
+    sent = messages.map(() => adapterError(err));
+  }
+  ready.forEach((entry, i) => {
+    results[entry.index] = sent[i];
+  });
+  stopTimer();
+  metrics.inflight.dec(task.emails.length);
+  const outcomes = task.emails.map((_, i) => results[i] ?? adapterError('no outcome'));
+  counted(task.backend, outcomes);
+  return outcomes;
 }
