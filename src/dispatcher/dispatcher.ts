@@ -227,7 +227,7 @@ export class Dispatcher {
       this.paced.delete(email.id) ? [{ id: email.id, dueAt: dueBack[i]! }] : []);
     if (back.length === 0) return;
     metrics.rateLimited.inc({ backend }, back.length);
-    await limiter.sendBack(owner, back).catch((err: unknown) => this.logError('sending rate-limited emails back to the queue failed', err));
+    await this.deps.store.release(owner, back).catch((err: unknown) => this.logError('sending rate-limited emails back to the queue failed', err));
     this.wake();
   }
 
@@ -257,7 +257,8 @@ export class Dispatcher {
     const { store, owner, breaker } = this.deps;
     const byBackend = Map.groupBy(emails, (email) => email.backend);
     for (const [backend, group] of byBackend) {
-      await store.release(owner, group.map((email) => email.id), breaker.pausedUntil(backend))
+      const dueAt = breaker.pausedUntil(backend);
+      await store.release(owner, group.map((email) => ({ id: email.id, dueAt })))
         .catch((err: unknown) => this.logError('holding back emails of a paused backend failed', err));
     }
   }
@@ -365,7 +366,7 @@ export class Dispatcher {
     this.timers = [];
     // A claim answered after this point would strand its emails in `sending` until the lease ran out.
     await this.claiming;
-    const unstarted = [...this.waiting.splice(0).map((email) => email.id), ...(await this.unpace())];
+    const unstarted = [...this.waiting.splice(0).map((email) => ({ id: email.id })), ...(await this.unpace()).map((id) => ({ id }))];
     const released = await this.deps.store.release(this.deps.owner, unstarted).catch((err: unknown) => {
       this.logError('releasing leases failed', err);
       return 0;

@@ -108,9 +108,4 @@ export class RateLimiter {
     if (day === '' || (this.limitsByBackend.get(backend)?.perDay ?? null) === null) return;
     await this.store.refund(backend, day, count);
   }
-
-  /** Puts emails that got no slot back in the queue, due as the reservation said. */
-  sendBack(owner: string, emails: readonly { id: string; dueAt: Date }[]): Promise<number> {
-    return this.store.sendBack(owner, emails);
-  }
 }

@@ -127,20 +127,4 @@ export class RateLimitStore {
       [backend, day, count],
     );
   }
-
-  /**
-   * Puts claimed emails that got no slot back in the queue, each due at its own time, attempt
-   * undone: QueueStore.release with a due time per email, in one statement.
-   */
-  async sendBack(owner: string, emails: readonly { id: string; dueAt: Date }[]): Promise<number> {
-    if (emails.length === 0) return 0;
-    const result = await this.pool.query(
-      `UPDATE emails e SET status = 'queued', attempts = e.attempts - 1, locked_by = NULL, locked_until = NULL,
-         run_at = d.due_at, updated_at = now()
-       FROM unnest($2::uuid[], $3::timestamptz[]) AS d(id, due_at)
-       WHERE e.id = d.id AND e.status = 'sending' AND e.locked_by = $1`,
-      [owner, emails.map((email) => email.id), emails.map((email) => email.dueAt)],
-    );
-    return result.rowCount ?? 0;
-  }
 }

@@ -352,15 +352,16 @@ export class QueueStore {
 
   /**
    * Returns emails this sidecar claimed but never handed to a provider; their attempt is undone.
-   * With `dueAt`, they are not due again before then (a paused backend).
+   * An email with `dueAt` is not due again before then (a paused or rate-limited backend).
    */
-  async release(owner: string, ids: readonly string[], dueAt?: Date): Promise<number> {
-    if (ids.length === 0) return 0;
+  async release(owner: string, emails: readonly { id: string; dueAt?: Date }[]): Promise<number> {
+    if (emails.length === 0) return 0;
     const result = await this.pool.query(
-      `UPDATE emails SET status = 'queued', attempts = attempts - 1, locked_by = NULL, locked_until = NULL,
-         run_at = COALESCE($3, run_at), updated_at = now()
-       WHERE id = ANY($2::uuid[]) AND status = 'sending' AND locked_by = $1`,
-      [owner, ids, dueAt ?? null],
+      `UPDATE emails e SET status = 'queued', attempts = e.attempts - 1, locked_by = NULL, locked_until = NULL,
+         run_at = COALESCE(d.due_at, e.run_at), updated_at = now()
+       FROM unnest($2::uuid[], $3::timestamptz[]) AS d(id, due_at)
+       WHERE e.id = d.id AND e.status = 'sending' AND e.locked_by = $1`,
+      [owner, emails.map((email) => email.id), emails.map((email) => email.dueAt ?? null)],
     );
     return result.rowCount ?? 0;
   }

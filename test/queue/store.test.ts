@@ -84,8 +84,11 @@ test('a lease that expires with the attempts used up fails the email instead of 
 test('release returns unsent claims to the queue and undoes their attempt', async () => {
   const ids = await enqueue(3);
   await store.claim('a', 3, 60);
-  assert.equal(await store.release('b', ids), 0, 'only the owner can release');
-  assert.equal(await store.release('a', ids), 3);
+  assert.equal(await store.release('b', ids.map((id) => ({ id }))), 0, 'only the owner can release');
+  const later = new Date(Date.now() + 3_600_000);
+  assert.equal(await store.release('a', [{ id: ids[0]! }, { id: ids[1]! }, { id: ids[2]!, dueAt: later }]), 3);
+  assert.equal((await store.claim('a', 3, 60)).length, 2, 'the one due later is not claimable yet');
+  await store.release('a', [{ id: ids[0]! }, { id: ids[1]! }]);
   for (const id of ids) assert.deepEqual(await statusOf(id), { status: 'queued', attempts: 0, locked_by: null });
 });
 
