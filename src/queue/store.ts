@@ -2,9 +2,10 @@
 // functions. Claims use FOR UPDATE SKIP LOCKED under a lease; every write made on behalf of
 // a send is guarded by the lease owner and the attempt number, so a stale writer changes nothing.
 import type pg from 'pg';
-import type { AttachmentBlob, EmailMessage, EmailStatus, NewEmail, StoredMessage } from '../email/message.ts';
+import type { EmailMessage, EmailStatus, NewEmail, StoredMessage } from '../email/message.ts';
 import { priorities, type Priority } from '../email/message.ts';
 import type { TemplateContent } from '../templates/render.ts';
+import { attachmentContents, blobRecordset } from './attachment-store.ts';
 import { TemplateStore, templateKey } from './template-store.ts';
 
 export const NOTIFY_CHANNEL = 'post_office_emails';
@@ -101,19 +102,6 @@ function insertSql(withKey: boolean): string {
     )
     SELECT (SELECT count(*) FROM inserted)::int AS inserted,
            (SELECT count(*) FROM (SELECT pg_notify('${NOTIFY_CHANNEL}', '') FROM inserted LIMIT 1) n)::int AS notified`;
-}
-
-/** The blobs of a group of emails, each content once (one INSERT cannot touch a row twice). */
-function blobRecordset(emails: readonly NewEmail[]): [blobs: string, links: string] {
-  const blobs = new Map<string, AttachmentBlob>();
-  const links: { email_id: string; sha256: string }[] = [];
-  for (const email of emails) {
-    for (const blob of email.blobs) {
-      blobs.set(blob.sha256, blob);
-      links.push({ email_id: email.id, sha256: blob.sha256 });
-    }
-  }
-  return [JSON.stringify([...blobs.values()]), JSON.stringify(links)];
 }
 
 function recordset(emails: readonly NewEmail[]): string {
@@ -274,7 +262,7 @@ export class QueueStore {
       [limit, owner, leaseSeconds],
     );
     const sending = result.rows.filter((row) => row.status === 'sending').map((row) => row.message);
-    const contents = await this.attachmentContents(sending);
+    const contents = await attachmentContents(this.pool, sending);
     const templates = await this.templates.resolve(sending.flatMap((message) => (message.template === undefined ? [] : [message.template])));
     return result.rows.map((row) => ({
       id: row.id,
@@ -290,18 +278,6 @@ export class QueueStore {
       expiresAt: row.expires_at,
       ...(row.message.template === undefined ? {} : { template: templates.get(templateKey(row.message.template)) }),
     }));
-  }
-
-  /** The base64 content of every attachment of these messages, by SHA-256, in one query. */
-  private async attachmentContents(messages: readonly StoredMessage[]): Promise<Map<string, string>> {
-    const hashes = [...new Set(messages.flatMap((message) => message.attachments.map((attachment) => attachment.sha256)))];
-    if (hashes.length === 0) return new Map();
-    const result = await this.pool.query<{ sha256: string; content: string }>(
-      `SELECT sha256, encode(content, 'base64') AS content FROM attachment_blobs WHERE sha256 = ANY($1::text[])`,
-      [hashes],
-    );
-    // encode() wraps base64 at 76 characters; the message builders want it unwrapped.
-    return new Map(result.rows.map((row) => [row.sha256, row.content.replace(/\n/g, '')]));
   }
 
   /** Records outcomes in one statement; only rows still leased by `owner` at that attempt change. */
