@@ -49,18 +49,6 @@ async function migrateWithRetry(url: string, logger: Logger, attempts = 30): Pro
   }
 }
 
-/**
- * Resolves once every worker thread has loaded (it answers on its control channel), or after
- * `timeoutMs`. Paced sends handed to threads still loading would wait in Piscina's queue and
- * then all leave at once, bunched into less than the second their slots were spread over.
- */
-async function workersLoaded(pool: WorkerPool, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline && (await pool.collectMetrics(100)).length < pool.threadCount) {
-    // collectMetrics waited up to 100 ms for the answers; ask again
-  }
-}
-
 export async function startService(config: Config, logger: Logger): Promise<Service> {
   const owner = `${hostname()}/${process.pid}/${randomBytes(4).toString('hex')}`;
   let embedded: EmbeddedDatabase | undefined;
@@ -115,7 +103,7 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
   const api = await buildApi({ config, store, health, metrics, logger, onEnqueued: () => dispatcher?.wake() });
   await admin.register(adminRoutes, { health, metrics, pool, breaker });
 
-  if (pool && limiter && limiter.backends.length > 0) await workersLoaded(pool, 10_000);
+  await pool?.ready();
   dispatcher?.start();
   retention?.start();
   await listener?.start();

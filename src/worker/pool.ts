@@ -88,6 +88,18 @@ export class WorkerPool {
     return replies;
   }
 
+  /**
+   * Resolves once every thread has loaded its module (it answers on the control channel), or
+   * after `timeoutMs`. Sends handed to threads still loading would wait in Piscina's queue and
+   * then leave all at once — which would bunch a rate-limited backend's evenly spaced sends.
+   */
+  async ready(timeoutMs = 10_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline && (await this.broadcast({ type: 'collect' }, 100)).length < this.piscina.threads.length) {
+      // broadcast waited up to 100 ms for the answers; ask again
+    }
+  }
+
   /** Every worker's metrics with its `worker` slot label; a busy or dead thread is left out. */
   async collectMetrics(timeoutMs = 1000): Promise<WorkerMetrics[]> {
     const replies = await this.broadcast({ type: 'collect' }, timeoutMs);
