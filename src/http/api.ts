@@ -66,7 +66,11 @@ export async function buildApi(deps: ApiDeps) {
   await app.register(swagger, {
     openapi: {
       info: { title: 'Post Office', version, description: 'Mail-queue sidecar API' },
-      components: config.apiToken === undefined ? {} : { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      // With a token, every documented route (all of them /v1) requires it.
+      ...(config.apiToken === undefined ? {} : {
+        components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+        security: [{ bearer: [] }],
+      }),
     },
   });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());

@@ -262,6 +262,7 @@ test('with POST_OFFICE_API_TOKEN, /v1 needs the bearer token and /openapi.json d
   const openapi = await call(`${guarded.apiUrl}/openapi.json`);
   assert.equal(openapi.status, 200);
   assert.ok(!JSON.stringify(openapi.body).includes(token));
+  assert.deepEqual(openapi.body.security, [{ bearer: [] }], 'the document says every route needs the token');
 });
 
 test('GET /openapi.json is an OpenAPI 3 document listing every /v1 route', async () => {
