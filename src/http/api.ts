@@ -6,7 +6,7 @@ import Fastify, { LogController, type FastifyError, type FastifyRequest } from '
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
 import type { DatabaseHealth } from '../database/health.ts';
-import type { EmailStatus, NewEmail, Priority } from '../email/message.ts';
+import type { EmailStatus, NewEmail } from '../email/message.ts';
 import { checkMessageSize, validateEmail, type EmailRequest, type SizeLimit, type ValidationContext } from '../email/validate.ts';
 import { PostOfficeError, isDatabaseUnavailable } from '../errors.ts';
 import type { MainMetrics } from '../metrics/main-metrics.ts';
@@ -27,7 +27,7 @@ export interface ApiDeps {
   metrics: MainMetrics;
   logger: Logger;
   /** Called after emails are committed, so a local dispatcher can start on them at once. */
-  onEnqueued?: (priorities: Priority[]) => void;
+  onEnqueued?: () => void;
 }
 
 const RETRY_AFTER_SECONDS = 5;
@@ -157,7 +157,7 @@ export async function buildApi(deps: ApiDeps) {
     }
     if (!replayed) {
       for (const email of emails) metrics.enqueued.inc({ backend: email.backend, priority: email.priority });
-      deps.onEnqueued?.(emails.map((email) => email.priority));
+      deps.onEnqueued?.();
     }
     return { ids, replayed };
   }
@@ -257,7 +257,7 @@ export async function buildApi(deps: ApiDeps) {
     schema: transitionSchema('Put a failed, expired or cancelled email back in the queue with a fresh attempt budget'),
   }, async (request) => {
     const result = await transition(request.params.id, () => store.requeue(request.params.id, config.maxAttempts), 'failed, expired or cancelled');
-    deps.onEnqueued?.(['medium']);
+    deps.onEnqueued?.();
     return result;
   });
 

@@ -53,10 +53,6 @@ export class WorkerPool {
     this.control.unref();
   }
 
-  get threadCount(): number {
-    return this.piscina.threads.length;
-  }
-
   run(task: SendTask): Promise<SendOutcome> {
     return this.piscina.run(task) as Promise<SendOutcome>;
   }
