@@ -14,7 +14,7 @@ import { startEmbeddedPostgres } from '../src/database/embedded.ts';
 import { migrate } from '../src/database/migrate.ts';
 import { validateEmail } from '../src/email/validate.ts';
 import { createLogger } from '../src/logger.ts';
-import { QueueStore } from '../src/queue/store.ts';
+import { QueueStore } from '../src/store/store.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -52,8 +52,8 @@ async function measure(label: string) {
     await store.insertEmails(emails(), 6);
     enqueue.push(performance.now() - t0);
     t0 = performance.now();
-    const claimed = await store.claim('bench', batch, 60);
-    await store.complete('bench', claimed.map((email) => ({
+    const claimed = await store.leases.claim('bench', batch, 60);
+    await store.leases.complete('bench', claimed.map((email) => ({
       id: email.id, attempt: email.attempt, status: 'sent', providerMessageId: 'x', code: null, message: null, retryInSeconds: 0,
     })));
     claim.push(performance.now() - t0);

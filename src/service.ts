@@ -13,16 +13,17 @@ import type { Config } from './config.ts';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './database/embedded.ts';
 import { DatabaseHealth } from './database/health.ts';
 import { loadMigrations, migrate } from './database/migrate.ts';
-import { CircuitBreaker } from './dispatcher/circuit-breaker.ts';
-import { Dispatcher } from './dispatcher/dispatcher.ts';
-import { NotifyListener } from './dispatcher/notify-listener.ts';
-import { RateLimiter } from './dispatcher/rate-limiter.ts';
+import { CircuitBreaker } from './delivery/circuit-breaker.ts';
+import { Delivery } from './delivery/delivery.ts';
+import { NotifyListener } from './delivery/notify-listener.ts';
+import { RateLimiter } from './delivery/rate-limiter.ts';
 import { adminRoutes } from './http/admin.ts';
+import { Enqueuer } from './enqueue/enqueuer.ts';
 import { buildApi } from './http/api.ts';
-import { createMainMetrics } from './metrics/main-metrics.ts';
-import { RateLimitStore } from './queue/rate-limit-store.ts';
-import { RetentionStore } from './queue/retention-store.ts';
-import { QueueStore } from './queue/store.ts';
+import { createMainMetrics, type MainMetrics } from './metrics/main-metrics.ts';
+import { RateLimitStore } from './store/rate-limit-store.ts';
+import { RetentionStore } from './store/retention-store.ts';
+import { QueueStore } from './store/store.ts';
 import { CleanupJob, DEFAULT_BATCH_SIZE, DEFAULT_BLOB_MARGIN_SECONDS } from './retention/cleanup-job.ts';
 import { WorkerPool } from './worker/pool.ts';
 
@@ -49,6 +50,34 @@ async function migrateWithRetry(url: string, logger: Logger, attempts = 30): Pro
   }
 }
 
+/** The worker pool and what decides around it: circuit breaker, rate limiter, the delivery loop. */
+function buildDelivery(config: Config, deps: { store: QueueStore; metrics: MainMetrics; logger: Logger; owner: string; rateLimits: RateLimitStore }) {
+  const { metrics, logger } = deps;
+  const pool = new WorkerPool(config);
+  const breaker = new CircuitBreaker(
+    config.circuitFailures === 0 ? [] : Object.keys(config.backends),
+    { threshold: config.circuitFailures, baseSeconds: config.circuitPauseSeconds, maxSeconds: Math.max(300, config.circuitPauseSeconds) },
+    (backend, state) => {
+      metrics.circuitOpen.set({ backend }, state === 'closed' ? 0 : 1);
+      if (state !== 'half_open') logger.warn({ backend, state }, `circuit ${state === 'open' ? 'opened: backend paused' : 'closed'}`);
+    },
+  );
+  const limiter = new RateLimiter(
+    Object.fromEntries(Object.entries(config.backends).map(([alias, settings]) => [alias, settings.rate_limit])),
+    deps.rateLimits,
+  );
+  for (const backend of limiter.backends) metrics.rateLimited.inc({ backend }, 0);
+  const loop = new Delivery({
+    owner: deps.owner,
+    backends: config.backends,
+    pollSeconds: config.pollSeconds,
+    leaseSeconds: config.leaseSeconds,
+    batchSize: config.batchSize,
+    retryBaseSeconds: config.retryBaseSeconds,
+  }, { leases: deps.store.leases, pool, breaker, limiter, metrics, logger });
+  return { pool, breaker, loop };
+}
+
 export async function startService(config: Config, logger: Logger): Promise<Service> {
   const owner = `${hostname()}/${process.pid}/${randomBytes(4).toString('hex')}`;
   let embedded: EmbeddedDatabase | undefined;
@@ -71,45 +100,39 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
   await health.start();
   const metrics = createMainMetrics(store);
 
-  const pool = config.dispatcher ? new WorkerPool(config) : undefined;
   // Every backend has a circuit series from the start, so dashboards show "closed", not "no data".
   for (const backend of Object.keys(config.backends)) metrics.circuitOpen.set({ backend }, 0);
-  const breaker = pool && new CircuitBreaker(
-    config.circuitFailures === 0 ? [] : Object.keys(config.backends),
-    { threshold: config.circuitFailures, baseSeconds: config.circuitPauseSeconds, maxSeconds: Math.max(300, config.circuitPauseSeconds) },
-    (backend, state) => {
-      metrics.circuitOpen.set({ backend }, state === 'closed' ? 0 : 1);
-      if (state !== 'half_open') logger.warn({ backend, state }, `circuit ${state === 'open' ? 'opened: backend paused' : 'closed'}`);
-    },
-  );
-  const limiter = pool && new RateLimiter(
-    Object.fromEntries(Object.entries(config.backends).map(([alias, settings]) => [alias, settings.rate_limit])),
-    new RateLimitStore(admin.pg.pool),
-  );
-  for (const backend of limiter?.backends ?? []) metrics.rateLimited.inc({ backend }, 0);
-  const dispatcher = pool && breaker && limiter && new Dispatcher({ config, store, pool, metrics, logger, breaker, limiter, owner });
+  const delivery = config.dispatcher ? buildDelivery(config, { store, metrics, logger, owner, rateLimits: new RateLimitStore(admin.pg.pool) }) : undefined;
   // Retention runs only where the dispatcher runs: that is the deployment that looks after the
   // queue, and enqueue-only sidecars (often one per app pod) stay out of the lock and keep their
   // connections for enqueues. The advisory lock makes any number of runners safe.
-  const retention = dispatcher && config.retentionDays > 0 ? new CleanupJob({
+  const retention = delivery && config.retentionDays > 0 ? new CleanupJob({
     store: new RetentionStore(admin.pg.pool),
     logger,
     metrics,
     settings: { days: config.retentionDays, batchSize: DEFAULT_BATCH_SIZE, blobMarginSeconds: DEFAULT_BLOB_MARGIN_SECONDS },
     intervalSeconds: config.retentionIntervalSeconds,
   }) : undefined;
-  const listener = dispatcher && config.listen ? new NotifyListener(databaseUrl, () => dispatcher.wake(), logger) : undefined;
+  const wake = () => delivery?.loop.wake();
+  const listener = delivery && config.listen ? new NotifyListener(databaseUrl, wake, logger) : undefined;
 
-  const api = await buildApi({ config, store, health, metrics, logger, onEnqueued: () => dispatcher?.wake() });
-  await admin.register(adminRoutes, { health, metrics, pool, breaker });
+  const enqueuer = new Enqueuer({
+    backends: config.backends,
+    defaultFrom: config.defaultFrom,
+    maxAttempts: config.maxAttempts,
+    // Leave pool connections for delivery and reads.
+    maxConcurrentCommits: Math.max(1, config.dbPoolMax - 2),
+  }, { store, health, metrics, wake });
+  const api = await buildApi({ config, store, health, metrics, logger, enqueuer, wake });
+  await admin.register(adminRoutes, { health, metrics, pool: delivery?.pool, breaker: delivery?.breaker });
 
-  await pool?.ready();
-  dispatcher?.start();
+  await delivery?.pool.ready();
+  delivery?.loop.start();
   retention?.start();
   await listener?.start();
   const adminUrl = await admin.listen({ host: config.adminHost, port: config.adminPort });
   const apiUrl = await api.listen({ host: config.host, port: config.port });
-  logger.info({ api: apiUrl, admin: adminUrl, threads: pool ? config.threads : 0, backends: Object.keys(config.backends) }, 'post office ready');
+  logger.info({ api: apiUrl, admin: adminUrl, threads: delivery ? config.threads : 0, backends: Object.keys(config.backends) }, 'post office ready');
 
   let stopping: Promise<void> | undefined;
   const stop = () => {
@@ -118,10 +141,10 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
       // No new round from here; a round under way ends after its batch, while the drain goes on.
       const retentionStopped = retention?.stop();
       await api.close();
-      const drained = await dispatcher?.stop(config.shutdownGraceSeconds * 1000);
+      const drained = await delivery?.loop.stop(config.shutdownGraceSeconds * 1000);
       if (drained !== undefined) logger.info(drained, 'dispatcher drained');
       await listener?.stop();
-      await pool?.close();
+      await delivery?.pool.close();
       health.stop();
       await retentionStopped;
       await admin.close();

@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { databaseUrl } from '../config.ts';
 import { ConfigError } from '../errors.ts';
-import { RetentionStore, type RetentionSession } from '../queue/retention-store.ts';
+import { RetentionStore, type RetentionSession } from '../store/retention-store.ts';
 import { cleanUp, DEFAULT_BATCH_SIZE, DEFAULT_BLOB_MARGIN_SECONDS, type CleanupCounts } from '../retention/cleanup-job.ts';
 
 const USAGE = 'usage: npm run cleanup -- --days N [--dry-run] [--wait] [--batch-size N]';

@@ -1,7 +1,11 @@
-// Readiness (DESIGN invariant 7): "I can accept enqueues" — the database answers and its schema
+// Readiness (docs/contract.md, invariant 6): "I can accept enqueues" — the database answers and its schema
 // is migrated — never "the provider is reachable". Checked in the background so /readyz and the
 // API can answer at once during an outage instead of waiting on a dead connection.
-import type { QueueStore } from '../queue/store.ts';
+import { PostOfficeError } from '../errors.ts';
+import type { QueueStore } from '../store/store.ts';
+
+/** What a client is told to wait before trying again while the database is down. */
+const RETRY_AFTER_SECONDS = 5;
 
 export class DatabaseHealth {
   private readonly store: QueueStore;
@@ -43,6 +47,13 @@ export class DatabaseHealth {
       this.running = undefined;
     });
     return this.running;
+  }
+
+  /** Fails fast while the database is known to be down, instead of queueing behind a timeout. */
+  require(): void {
+    if (!this.up) {
+      throw new PostOfficeError('DATABASE_UNAVAILABLE', 'database: unreachable, try again shortly', { retryAfterSeconds: RETRY_AFTER_SECONDS });
+    }
   }
 
   /** Marks the database down at once when a query shows it is unreachable. */

@@ -23,3 +23,8 @@ const domainLabel = /^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$/;
 export function isDomainName(input: string): boolean {
   return input.length <= 253 && input.split('.').every((label) => domainLabel.test(label));
 }
+
+/** The bare address of a validated mailbox, for envelopes and APIs that take no display name. */
+export function bareAddress(input: string): string {
+  return parseMailbox(input)?.address ?? input.trim();
+}

@@ -4,6 +4,9 @@
 export const priorities = ['now', 'high', 'medium', 'low'] as const;
 export type Priority = (typeof priorities)[number];
 
+/** A priority as stored: its rank in `priorities` (0 = now), so ORDER BY priority is the order. */
+export const priorityOf = (rank: number): Priority => priorities[rank] ?? 'medium';
+
 export const statuses = ['queued', 'sending', 'sent', 'failed', 'cancelled', 'expired'] as const;
 export type EmailStatus = (typeof statuses)[number];
 
@@ -74,4 +77,6 @@ export interface NewEmail {
   expiresAt: Date | null;
   message: StoredMessage;
   blobs: AttachmentBlob[];
+  /** With a template: render it in the worker at delivery rather than at enqueue. */
+  renderOnDelivery: boolean;
 }

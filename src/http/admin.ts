@@ -4,7 +4,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { AggregatorRegistry } from 'prom-client';
 import type { DatabaseHealth } from '../database/health.ts';
-import type { CircuitBreaker } from '../dispatcher/circuit-breaker.ts';
+import type { CircuitBreaker } from '../delivery/circuit-breaker.ts';
 import type { MainMetrics } from '../metrics/main-metrics.ts';
 import type { WorkerPool } from '../worker/pool.ts';
 

@@ -1,6 +1,6 @@
 // How an email row looks in the API, and the opaque list cursor.
 import { PostOfficeError } from '../errors.ts';
-import type { EmailRow } from '../queue/store.ts';
+import type { EmailRow } from '../store/store.ts';
 
 export function toApiEmail(row: EmailRow) {
   const { message } = row;

@@ -3,8 +3,9 @@
 // buildApi registers, so the bearer token, the error format and the metrics apply as to emails.
 import type { FastifyInstance } from 'fastify';
 import { PostOfficeError } from '../errors.ts';
-import { contentOf, type TemplateStore } from '../queue/template-store.ts';
-import { checkSyntax, renderTemplate, templateLabel } from '../templates/render.ts';
+import { contentOf, type TemplateStore } from '../store/template-store.ts';
+import { checkSyntax, renderTemplate } from '../templates/render.ts';
+import { templateLabel } from '../templates/template.ts';
 import * as schema from './schemas.ts';
 
 export interface TemplatesApiOptions {

@@ -1,7 +1,7 @@
 // The main thread's metrics. Queue gauges are read from the database at scrape time (they
 // describe the shared queue, not this sidecar, so dashboards must not sum them across pods).
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { QueueStore } from '../queue/store.ts';
+import type { QueueStore } from '../store/store.ts';
 
 const QUEUE_READ_TIMEOUT_MS = 1000;
 

@@ -15,10 +15,7 @@ export function address(input: string): Address {
   return parsed.name ? { email: parsed.address, name: parsed.name } : { email: parsed.address };
 }
 
-/** The bare address, for envelopes and APIs that take no display name. */
-export function bare(input: string): string {
-  return address(input).email;
-}
+export { bareAddress as bare } from '../email/addresses.ts';
 
 /** A list, or undefined when empty, so JSON.stringify leaves the field out. */
 export function some<T>(list: readonly T[]): T[] | undefined {

@@ -52,13 +52,3 @@ export type LimitedProvider = keyof typeof defaultMaxMessageBytes;
 export function maxMessageBytes(settings: { provider: LimitedProvider; max_message_bytes?: number }): number | null {
   return settings.max_message_bytes ?? defaultMaxMessageBytes[settings.provider];
 }
-
-/**
- * "12.4 MB", "10 MB", "980 KB": decimal units, as the providers write their limits. A size is
- * rounded up and a limit down, so 10.04 MB over a 10 MB limit reads "10.1 MB", never "10 MB".
- */
-export function formatBytes(bytes: number, round: 'up' | 'down'): string {
-  const [value, unit] = bytes >= MB ? [bytes / MB, 'MB'] : bytes >= 1000 ? [bytes / 1000, 'KB'] : [bytes, 'bytes'];
-  const tenths = (round === 'up' ? Math.ceil(value * 10) : Math.floor(value * 10)) / 10;
-  return `${Number.isInteger(tenths) ? String(tenths) : tenths.toFixed(1)} ${unit}`;
-}

@@ -13,7 +13,7 @@
 // interval ± 10 %.
 import type { Logger } from 'pino';
 import type { MainMetrics } from '../metrics/main-metrics.ts';
-import type { RetentionSession, RetentionStore } from '../queue/retention-store.ts';
+import type { RetentionSession, RetentionStore } from '../store/retention-store.ts';
 
 export interface CleanupSettings {
   /** Finished emails last updated longer ago than this are deleted, and keys created before it. */

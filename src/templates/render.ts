@@ -6,35 +6,13 @@ import { compile } from 'html-to-text';
 import juice from 'juice';
 import { Liquid, type Template } from 'liquidjs';
 
-export const templateFields = ['subject', 'text', 'html'] as const;
-export type TemplateField = (typeof templateFields)[number];
-
-/** What rendering needs of a stored template; crosses into worker threads, so plain data only. */
-export interface TemplateContent {
-  name: string;
-  /** The language of the stored row ('' = default), after any fallback. */
-  language: string;
-  /** Changes whenever the row changes (derived from updated_at): the parse cache's key. */
-  version: string;
-  subject: string;
-  text: string | null;
-  html: string | null;
-  strictVariables: boolean;
-  textFromHtml: boolean;
-  inlineCss: boolean;
-}
-
-export interface RenderedTemplate {
-  subject: string;
-  text: string | null;
-  html: string | null;
-}
-
-type Failure = { ok: false; field: TemplateField; message: string };
-export type RenderResult = { ok: true; rendered: RenderedTemplate } | Failure;
-
-/** How messages name a template: "template 'welcome' (de)". */
-export const templateLabel = (name: string, language: string) => `template '${name}' (${language === '' ? 'default language' : language})`;
+import {
+  templateFields,
+  type Failure,
+  type RenderResult,
+  type TemplateContent,
+  type TemplateField,
+} from './template.ts';
 
 // A template that loops for ever or builds a huge string must fail, not stall a thread that is
 // also answering enqueues or holding keep-alive connections.

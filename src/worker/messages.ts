@@ -3,7 +3,7 @@
 import type { MetricObjectWithValues, MetricValue } from 'prom-client';
 import type { EmailMessage } from '../email/message.ts';
 import type { BackendSettings } from '../providers/registry.ts';
-import type { TemplateContent } from '../templates/render.ts';
+import type { TemplateContent } from '../templates/template.ts';
 
 export type { SendOutcome } from '../providers/provider.ts';
 

@@ -2,7 +2,7 @@
 // must never mail a real customer. Every email goes to the override list instead — to, cc and
 // bcc alike (django-post_office rewrote only `to`, so cc and bcc still leaked) — and says in
 // headers whom it was meant for, so a tester can check the addressing.
-import { bare } from '../providers/fields.ts';
+import { bareAddress } from '../email/addresses.ts';
 import type { EmailMessage } from '../email/message.ts';
 
 export const originalRecipientHeaders = {
@@ -20,7 +20,7 @@ export function overrideRecipients(message: EmailMessage, recipients: readonly s
   const headers = Object.fromEntries(Object.entries(message.headers).filter(([name]) => !ours.has(name.toLowerCase())));
   for (const field of ['to', 'cc', 'bcc'] as const) {
     // Bare addresses: no display names to quote or encode in any provider's header API.
-    if (message[field].length > 0) headers[originalRecipientHeaders[field]] = message[field].map(bare).join(', ');
+    if (message[field].length > 0) headers[originalRecipientHeaders[field]] = message[field].map(bareAddress).join(', ');
   }
   return { ...message, to: [...recipients], cc: [], bcc: [], headers };
 }

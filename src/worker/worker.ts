@@ -11,7 +11,7 @@ import { createWorkerMetrics } from '../metrics/worker-metrics.ts';
 import type { EmailMessage } from '../email/message.ts';
 import type { Provider, SendContext } from '../providers/provider.ts';
 import { createProvider, providerOrigin } from '../providers/registry.ts';
-import { renderOnDelivery } from '../templates/render-on-delivery.ts';
+import { renderOnDelivery } from './render-on-delivery.ts';
 import { createWorkerAgent } from './agent.ts';
 import type { ControlReply, ControlRequest, SendBatchTask, SendOutcome, SendTask, WorkerSetup } from './messages.ts';
 import { overrideRecipients } from './recipient-override.ts';

@@ -6,8 +6,8 @@ import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
 import type { EmailMessage, StoredMessage } from '../../src/email/message.ts';
 import { buildMime } from '../../src/email/mime.ts';
-import { estimateMimeBytes } from '../../src/email/validate.ts';
-import { formatBytes, maxMessageBytes } from '../../src/providers/limits.ts';
+import { estimateMimeBytes, formatBytes } from '../../src/email/size.ts';
+import { maxMessageBytes } from '../../src/providers/limits.ts';
 
 const base: EmailMessage = {
   id: '0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b',

@@ -4,7 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { test } from 'node:test';
 import pg from 'pg';
-import { RetentionStore } from '../../src/queue/retention-store.ts';
+import { RetentionStore } from '../../src/store/retention-store.ts';
 import { defer } from '../helpers/cleanup.ts';
 import { createTestDatabase } from '../helpers/database.ts';
 import { count, insertBlob, insertEmail, insertEmails, insertIdempotencyKey } from '../helpers/history.ts';

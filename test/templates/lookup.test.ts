@@ -5,8 +5,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import pg from 'pg';
 import { validateEmail, type EmailRequest } from '../../src/email/validate.ts';
-import { QueueStore } from '../../src/queue/store.ts';
-import { applyTemplates } from '../../src/templates/enqueue.ts';
+import { QueueStore } from '../../src/store/store.ts';
+import { applyTemplates } from '../../src/enqueue/templates.ts';
 import { defer } from '../helpers/cleanup.ts';
 import { createTestDatabase } from '../helpers/database.ts';
 
@@ -28,7 +28,7 @@ await store.templates.put({ ...base, name: 'receipt', subject: 'Receipt {{ n }}'
 
 const validation = { defaultFrom: 'shop@example.com', backends: ['default'] };
 const items = (bodies: EmailRequest[]) =>
-  bodies.map((body, index) => ({ body, email: validateEmail({ to: 'bob@example.com', ...body }, validation, `emails[${index}].`), prefix: `emails[${index}].` }));
+  bodies.map((body, index) => ({ email: validateEmail({ to: 'bob@example.com', ...body }, validation, `emails[${index}].`), prefix: `emails[${index}].` }));
 
 async function counted<T>(run: () => Promise<T>): Promise<{ result: T; queries: number }> {
   const before = queries;
@@ -61,14 +61,14 @@ test('a claim brings the templates of emails rendered on delivery, in one more q
     { subject: 'plain', text: 'plain' },
   ];
   await store.insertEmails(await applyTemplates(items(bodies), store.templates), 3);
-  const { result: claimed, queries: used } = await counted(() => store.claim('tester', 10, 60));
+  const { result: claimed, queries: used } = await counted(() => store.leases.claim('tester', 10, 60));
   assert.equal(used, 2, 'the claim and one template query (no attachments)');
   const bySubjectOrTemplate = new Map(claimed.map((email) => [email.message.template?.context.n ?? email.message.subject, email]));
   assert.deepEqual([bySubjectOrTemplate.get(1)?.template?.language, bySubjectOrTemplate.get(1)?.template?.subject], ['de', 'Willkommen {{ n }}']);
   assert.deepEqual([bySubjectOrTemplate.get(2)?.template?.language, bySubjectOrTemplate.get(2)?.template?.subject], ['', 'Welcome {{ n }}']);
   assert.equal(bySubjectOrTemplate.get(3)?.template?.name, 'receipt');
   assert.equal(bySubjectOrTemplate.get('plain')?.template, undefined);
-  const plainClaim = await counted(() => store.claim('tester', 10, 60));
+  const plainClaim = await counted(() => store.leases.claim('tester', 10, 60));
   assert.equal(plainClaim.queries, 1, 'nothing left: a claim without templates reads none');
 });
 

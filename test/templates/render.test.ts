@@ -3,7 +3,8 @@
 // from HTML, CSS inlining, and the parse cache keyed by the template's version.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { checkSyntax, renderTemplate, type RenderedTemplate, type TemplateContent } from '../../src/templates/render.ts';
+import { checkSyntax, renderTemplate } from '../../src/templates/render.ts';
+import type { RenderedTemplate, TemplateContent } from '../../src/templates/template.ts';
 
 let versions = 0;
 function template(fields: Partial<TemplateContent>): TemplateContent {

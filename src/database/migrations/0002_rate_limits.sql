@@ -1,6 +1,6 @@
 -- Fleet-wide rate limits: one row per rate-limited backend, shared by every sidecar on this
 -- database. Sends are paced into slots `interval` apart (GCRA: next_slot is the earliest time
--- the next slot may be given out), and counted per UTC day. src/queue/rate-limit-store.ts
+-- the next slot may be given out), and counted per UTC day. src/store/rate-limit-store.ts
 -- reserves slots under the row lock, so concurrent sidecars never hand out the same slot.
 
 CREATE TABLE backend_rate_limits (

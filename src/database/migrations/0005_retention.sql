@@ -1,4 +1,4 @@
--- Retention (src/queue/retention-store.ts): finished emails older than POST_OFFICE_RETENTION_DAYS
+-- Retention (src/store/retention-store.ts): finished emails older than POST_OFFICE_RETENTION_DAYS
 -- and old idempotency keys are deleted in small batches. These indexes let each batch find its
 -- rows without scanning the table, so a batch stays short however large the history is. The
 -- emails index is partial: queued and sending rows, the hot path, are never in it.

@@ -3,8 +3,9 @@
 // rendered will not render on a retry either, so its failure is permanent and goes in the
 // email's log with the reason.
 import type { EmailMessage } from '../email/message.ts';
-import type { SendOutcome, SendTask } from '../worker/messages.ts';
-import { renderTemplate, templateLabel } from './render.ts';
+import type { SendOutcome, SendTask } from './messages.ts';
+import { renderTemplate } from '../templates/render.ts';
+import { templateLabel } from '../templates/template.ts';
 
 /** The message to send — rendered when it names a template — or the permanent failure to record. */
 export function renderOnDelivery(task: SendTask): EmailMessage | SendOutcome {

@@ -3,7 +3,7 @@
 // the state shows in metrics and /readyz (which stays 200), and sending resumes by itself.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { CircuitBreaker, type CircuitState } from '../../src/dispatcher/circuit-breaker.ts';
+import { CircuitBreaker, type CircuitState } from '../../src/delivery/circuit-breaker.ts';
 import { defer } from '../helpers/cleanup.ts';
 import { createTestDatabase } from '../helpers/database.ts';
 import { MockProvider, accept } from '../helpers/mock-provider.ts';

@@ -3,7 +3,7 @@
 // it reconnects with a growing delay; meanwhile the dispatcher's poll keeps the queue moving.
 import pg from 'pg';
 import type { Logger } from 'pino';
-import { NOTIFY_CHANNEL } from '../queue/store.ts';
+import { NOTIFY_CHANNEL } from '../store/store.ts';
 
 export class NotifyListener {
   private readonly connectionString: string;

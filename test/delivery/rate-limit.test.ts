@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import pg from 'pg';
 import { loadConfig } from '../../src/config.ts';
 import { ConfigError } from '../../src/errors.ts';
-import { RateLimitStore, type SlotRequest } from '../../src/queue/rate-limit-store.ts';
+import { RateLimitStore, type SlotRequest } from '../../src/store/rate-limit-store.ts';
 import { defer } from '../helpers/cleanup.ts';
 import { createTestDatabase } from '../helpers/database.ts';
 import { MockProvider } from '../helpers/mock-provider.ts';

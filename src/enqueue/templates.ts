@@ -2,18 +2,16 @@
 // thousand — are loaded in one query; each email is then rendered now, or, with
 // render_on_delivery, only checked to have a template and left for the worker thread.
 import type { NewEmail } from '../email/message.ts';
-import type { EmailRequest } from '../email/validate.ts';
 import { PostOfficeError } from '../errors.ts';
-import { templateKey, type TemplateKey } from '../queue/template-store.ts';
-import { renderTemplate, templateLabel, type TemplateContent } from './render.ts';
+import { templateKey, templateLabel, type TemplateContent, type TemplateKey } from '../templates/template.ts';
+import { renderTemplate } from '../templates/render.ts';
 
 export interface TemplateLookup {
   resolve(keys: readonly TemplateKey[]): Promise<Map<string, TemplateContent>>;
 }
 
-/** One email of the request: what was sent, what validateEmail made of it, its field prefix. */
+/** One email of the request: what validateEmail made of it, and its field prefix. */
 export interface Enqueued {
-  body: EmailRequest;
   email: NewEmail;
   prefix: string;
 }
@@ -27,7 +25,7 @@ export async function applyTemplates(items: readonly Enqueued[], lookup: Templat
   // The common case, an email without a template, costs no query.
   if (refs.length === 0) return items.map((item) => item.email);
   const found = await lookup.resolve(refs);
-  return items.map(({ body, email, prefix }) => {
+  return items.map(({ email, prefix }) => {
     const { template: ref, ...message } = email.message;
     if (ref === undefined) return email;
     const content = found.get(templateKey(ref));
@@ -35,7 +33,7 @@ export async function applyTemplates(items: readonly Enqueued[], lookup: Templat
       const languages = ref.language === '' ? 'the default language' : `'${ref.language}' or the default language`;
       throw new PostOfficeError('UNKNOWN_TEMPLATE', `${prefix}template: no template '${ref.name}' in ${languages}`);
     }
-    if (body.render_on_delivery === true) return email;
+    if (email.renderOnDelivery) return email;
     const result = renderTemplate(content, ref.context);
     if (!result.ok) {
       throw new PostOfficeError('TEMPLATE_RENDER_FAILED', `${prefix}context: ${templateLabel(content.name, content.language)}: ${result.message}`);

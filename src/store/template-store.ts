@@ -1,7 +1,7 @@
 // The SQL of stored templates (migration 0004): save, read, delete, list, and the lookup with
 // language fallback that enqueue and the dispatcher use, one query for any number of emails.
 import type pg from 'pg';
-import type { TemplateContent } from '../templates/render.ts';
+import { templateKey, type TemplateContent, type TemplateKey } from '../templates/template.ts';
 
 /** A stored template as the API shows it. */
 export interface TemplateRow {
@@ -28,14 +28,6 @@ export interface TemplateSummary {
   languages: string[];
   updated_at: Date;
 }
-
-/** A template an email asks for: the language it wants, which may fall back to the default. */
-export interface TemplateKey {
-  name: string;
-  language: string;
-}
-
-export const templateKey = (key: TemplateKey) => `${key.name}\u0000${key.language}`;
 
 const COLUMNS = `name, language, description, subject, text, html, example_context, strict_variables,
   text_from_html, inline_css, created_at, updated_at`;

@@ -1,10 +1,10 @@
-// The worker thread's side of render_on_delivery (src/templates/render-on-delivery.ts): a task
+// The worker thread's side of render_on_delivery (src/worker/render-on-delivery.ts): a task
 // whose message names a template comes out rendered, or as a permanent failure to record.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { EmailMessage } from '../../src/email/message.ts';
-import type { TemplateContent } from '../../src/templates/render.ts';
-import { renderOnDelivery } from '../../src/templates/render-on-delivery.ts';
+import type { TemplateContent } from '../../src/templates/template.ts';
+import { renderOnDelivery } from '../../src/worker/render-on-delivery.ts';
 
 const message: EmailMessage = {
   id: '01970000-0000-7000-8000-000000000000', from: 'shop@example.com', to: ['bob@example.com'], cc: [], bcc: [], reply_to: [],

@@ -1,4 +1,4 @@
-// Fleet-wide rate limits, the policy side (the SQL is in src/queue/rate-limit-store.ts; the
+// Fleet-wide rate limits, the policy side (the SQL is in src/store/rate-limit-store.ts; the
 // whole design is in docs/rate-limits.md).
 //
 // A backend with `per_second` is paced: its sends get slots an even interval apart, given out
@@ -16,7 +16,7 @@
 // one-second window holds more than per_second, even if the way from here to the provider
 // varies by up to JITTER_MS more.
 import type { RateLimitSettings } from '../providers/registry.ts';
-import type { RateLimitStore } from '../queue/rate-limit-store.ts';
+import type { RateLimitStore } from '../store/rate-limit-store.ts';
 
 /** Slots are handed out at most this far ahead: what a sidecar that dies can waste. */
 export const HORIZON_MS = 1000;

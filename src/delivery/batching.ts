@@ -4,7 +4,7 @@
 import type { EmailMessage } from '../email/message.ts';
 import type { BatchEndpoint } from '../providers/provider.ts';
 import { batchEndpoint, type BackendSettings } from '../providers/registry.ts';
-import type { ClaimedEmail } from '../queue/store.ts';
+import type { ClaimedEmail } from '../store/lease-store.ts';
 
 // Field names, addresses and headers around the bodies and attachments of one message's JSON.
 const MESSAGE_OVERHEAD = 2000;

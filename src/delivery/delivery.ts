@@ -1,0 +1,122 @@
+// Delivery: the parts that move claimed emails to the providers, started and stopped together.
+//
+//   stopped ──start()──▶ running ──stop()──▶ draining ──▶ stopped
+//
+// - producer.ts      claims due emails under a lease and fills the worker pool;
+// - pacer.ts         holds emails of rate-limited backends until their fleet-wide send slot;
+// - completer.ts     records outcomes in batches (decide.ts says what each outcome means);
+// - lease-keeper.ts  extends this sidecar's leases and rescues those of sidecars that died.
+// A poll timer wakes the producer in case a NOTIFY was missed (or LISTEN is off).
+// Draining: claimed-but-unsent emails (waiting, or paced) are released at once (their attempt
+// undone), in-flight sends get the grace period to finish and be recorded, then the pool may close.
+import type { Logger } from 'pino';
+import type { MainMetrics } from '../metrics/main-metrics.ts';
+import type { BackendSettings } from '../providers/registry.ts';
+import type { LeaseStore } from '../store/lease-store.ts';
+import type { WorkerPool } from '../worker/pool.ts';
+import { Batching } from './batching.ts';
+import type { CircuitBreaker } from './circuit-breaker.ts';
+import { Completer, countFinished } from './completer.ts';
+import { ErrorLog } from './error-log.ts';
+import { LeaseKeeper } from './lease-keeper.ts';
+import { Pacer } from './pacer.ts';
+import { Producer } from './producer.ts';
+import type { RateLimiter } from './rate-limiter.ts';
+
+export interface DeliveryOptions {
+  /** This sidecar's lease owner name, unique per process. */
+  owner: string;
+  backends: Readonly<Record<string, BackendSettings>>;
+  pollSeconds: number;
+  leaseSeconds: number;
+  /** The most emails one claim takes. */
+  batchSize: number;
+  retryBaseSeconds: number;
+}
+
+export interface DeliveryDeps {
+  leases: LeaseStore;
+  pool: WorkerPool;
+  breaker: CircuitBreaker;
+  limiter: RateLimiter;
+  metrics: MainMetrics;
+  logger: Logger;
+}
+
+export class Delivery {
+  private readonly producer: Producer;
+  private readonly pacer: Pacer;
+  private readonly completer: Completer;
+  private readonly leaseKeeper: LeaseKeeper;
+  private readonly leases: LeaseStore;
+  private readonly owner: string;
+  private readonly pollSeconds: number;
+  private readonly errors: ErrorLog;
+  private poll: NodeJS.Timeout | undefined;
+  private state: 'stopped' | 'running' | 'draining' = 'stopped';
+
+  constructor(options: DeliveryOptions, deps: DeliveryDeps) {
+    const { owner } = options;
+    const { leases, metrics, logger, breaker } = deps;
+    this.leases = leases;
+    this.owner = owner;
+    this.pollSeconds = options.pollSeconds;
+    this.errors = new ErrorLog(logger);
+    this.completer = new Completer({ owner, retryBaseSeconds: options.retryBaseSeconds, retryDelayMs: 1000 }, { leases, metrics, logger });
+    // The pacer and the producer hand emails to each other; the hooks close over both.
+    this.pacer = new Pacer(owner, { limiter: deps.limiter, leases, metrics, logger }, {
+      send: (email) => this.producer.send(email),
+      retry: (email) => this.producer.retry(email),
+      holdBack: (email) => void this.producer.holdBack([email]),
+      allow: (backend) => breaker.allow(backend),
+      released: () => this.producer.wake(),
+    });
+    this.producer = new Producer(
+      { owner, batchSize: options.batchSize, leaseSeconds: options.leaseSeconds },
+      { leases, pool: deps.pool, breaker, batching: new Batching(options.backends), completer: this.completer, pacer: this.pacer, metrics, logger },
+    );
+    this.leaseKeeper = new LeaseKeeper({ owner, leaseSeconds: options.leaseSeconds }, { leases, logger }, {
+      held: () => [...this.producer.held(), ...this.pacer.ids()],
+      rescued: (finished) => {
+        countFinished(metrics, finished);
+        this.producer.wake();
+      },
+    });
+  }
+
+  start(): void {
+    if (this.state !== 'stopped') return;
+    this.state = 'running';
+    this.poll = setInterval(() => this.wake(), this.pollSeconds * 1000);
+    this.poll.unref();
+    this.leaseKeeper.start();
+    this.producer.start();
+  }
+
+  /** Asks for a claim-and-fill pass soon (NOTIFY, a local enqueue). */
+  wake(): void {
+    if (this.state === 'running') this.producer.wake();
+  }
+
+  /**
+   * Stops claiming, releases what was claimed but not started, and waits up to `graceMs` for
+   * in-flight sends to finish and be recorded. Returns how many were released and how many
+   * were still in flight at the deadline (those keep their lease and return when it expires).
+   */
+  async stop(graceMs: number): Promise<{ released: number; unfinished: number }> {
+    if (this.state !== 'running') return { released: 0, unfinished: 0 };
+    this.state = 'draining';
+    clearInterval(this.poll);
+    this.leaseKeeper.stop();
+    const waiting = await this.producer.stop();
+    const unstarted = [...waiting.map((email) => email.id), ...(await this.pacer.cancelAll())].map((id) => ({ id }));
+    const released = await this.leases.release(this.owner, unstarted).catch((err: unknown) => {
+      this.errors.error('releasing leases failed', err);
+      return 0;
+    });
+    const unfinished = await this.producer.settle(graceMs);
+    await this.completer.drain();
+    this.state = 'stopped';
+    return { released, unfinished };
+  }
+}

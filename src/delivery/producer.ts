@@ -1,0 +1,223 @@
+// The producer: claims due emails under a lease and hands them to the worker pool.
+//
+// Two in-memory sets: *waiting* (claimed, not yet handed to a worker) and *in flight*. On every
+// wake (NOTIFY, a local enqueue, the poll timer, a finished send) one claim-and-fill pass runs:
+//   1. claim — when fewer than `capacity` claimed emails wait, claim due emails (priority, then
+//              due time), up to 2 × capacity in all (waiting, paced, and tasks in flight: a batch
+//              counts once, like a single send); again at once if the claim came back full;
+//   2. fill  — hand waiting emails to the pool while fewer than `capacity` tasks (and paced
+//              emails) are under way. An email of a rate-limited backend goes to the pacer; of a
+//              paused backend, back to the queue (held back); of a half-open backend, alone as
+//              its probe; of a batching backend, with the waiting emails that fit (batching.ts).
+// Every outcome goes to the completer.
+import type { Logger } from 'pino';
+import type { MainMetrics } from '../metrics/main-metrics.ts';
+import type { SendOutcome } from '../providers/provider.ts';
+import type { ClaimedEmail, LeaseStore } from '../store/lease-store.ts';
+import type { WorkerPool } from '../worker/pool.ts';
+import type { Batching } from './batching.ts';
+import type { CircuitBreaker } from './circuit-breaker.ts';
+import type { Completer } from './completer.ts';
+import { ErrorLog } from './error-log.ts';
+import type { Pacer } from './pacer.ts';
+
+export interface ProducerOptions {
+  owner: string;
+  /** The most emails one claim takes (POST_OFFICE_BATCH_SIZE). */
+  batchSize: number;
+  leaseSeconds: number;
+}
+
+export interface ProducerDeps {
+  leases: LeaseStore;
+  pool: WorkerPool;
+  breaker: CircuitBreaker;
+  batching: Batching;
+  completer: Completer;
+  pacer: Pacer;
+  metrics: MainMetrics;
+  logger: Logger;
+}
+
+function workerError(err: unknown): SendOutcome {
+  return { outcome: 'retryable', code: 'WORKER_ERROR', message: err instanceof Error ? err.message : String(err) };
+}
+
+export class Producer {
+  private readonly options: ProducerOptions;
+  private readonly deps: ProducerDeps;
+  private readonly errors: ErrorLog;
+  private readonly waiting: ClaimedEmail[] = [];
+  private readonly inflight = new Map<string, ClaimedEmail>();
+  /** Pool tasks under way: one per email sent alone, one per batch. */
+  private tasks = 0;
+  private running = false;
+  /** The claim pass under way, if any; stop() waits for it so nothing it claims is stranded. */
+  private claiming: Promise<void> | undefined;
+  private claimAgain = false;
+  private wakeScheduled = false;
+  private drained: (() => void) | undefined;
+
+  constructor(options: ProducerOptions, deps: ProducerDeps) {
+    this.options = options;
+    this.deps = deps;
+    this.errors = new ErrorLog(deps.logger);
+  }
+
+  /** What the claim is measured against (see the top of this file). */
+  private get load(): number {
+    return this.waiting.length + this.tasks + this.deps.pacer.size;
+  }
+
+  /** Every email held under a lease and not yet finished: waiting or in flight. */
+  held(): string[] {
+    return [...this.inflight.keys(), ...this.waiting.map((email) => email.id)];
+  }
+
+  start(): void {
+    this.running = true;
+    this.wake();
+  }
+
+  /** Asks for a claim-and-fill pass soon; many wakes in one tick make one pass. */
+  wake(): void {
+    if (!this.running || this.wakeScheduled) return;
+    this.wakeScheduled = true;
+    setImmediate(() => {
+      this.wakeScheduled = false;
+      void this.claim();
+    });
+  }
+
+  private claim(): Promise<void> {
+    if (this.claiming !== undefined) {
+      this.claimAgain = true;
+      return this.claiming;
+    }
+    this.claiming = this.claimPass().finally(() => {
+      this.claiming = undefined;
+    });
+    return this.claiming;
+  }
+
+  private async claimPass(): Promise<void> {
+    const { leases, pool, metrics } = this.deps;
+    try {
+      do {
+        this.claimAgain = false;
+        const room = 2 * pool.capacity - this.load;
+        if (!this.running || this.waiting.length >= pool.capacity || room <= 0) break;
+        const limit = Math.min(this.options.batchSize, room);
+        const claimed = await leases.claim(this.options.owner, limit, this.options.leaseSeconds);
+        for (const email of claimed) {
+          if (email.status === 'expired') metrics.finished.inc({ backend: email.backend, status: 'expired' });
+          else this.waiting.push(email);
+        }
+        this.fill();
+        if (claimed.length === limit) this.claimAgain = true;
+      } while (this.claimAgain);
+    } catch (err) {
+      this.errors.error('claim failed', err);
+    }
+  }
+
+  /** Hands waiting emails to the pool (or the pacer) while there is room. */
+  fill(): void {
+    const { pool, breaker, batching, pacer } = this.deps;
+    const held: ClaimedEmail[] = [];
+    const metered: ClaimedEmail[] = [];
+    // Paced emails count: at its slot, an email must find a free task slot in the pool, or it
+    // would queue there and leave later, bunched with others.
+    while (this.running && this.tasks + pacer.size < pool.capacity) {
+      const email = this.waiting.shift();
+      if (email === undefined) break;
+      if (pacer.paces(email.backend)) {
+        pacer.hold(email);
+        metered.push(email);
+      } else if (!breaker.allow(email.backend)) {
+        held.push(email);
+      } else if (breaker.states()[email.backend] !== 'closed') {
+        this.send(email); // the one probe of a paused backend
+      } else {
+        const batch = batching.take(email, this.waiting);
+        if (batch.length > 1) this.sendBatch(batch);
+        else this.send(email);
+      }
+    }
+    if (held.length > 0) void this.holdBack(held);
+    for (const [backend, group] of Map.groupBy(metered, (email) => email.backend)) void pacer.reserve(backend, group);
+  }
+
+  /** Puts an email back at the front of the line (it missed its rate-limit slot). */
+  retry(email: ClaimedEmail): void {
+    this.waiting.unshift(email);
+    this.fill();
+  }
+
+  send(email: ClaimedEmail): void {
+    this.tasks++;
+    this.inflight.set(email.id, email);
+    this.deps.pool.run({ backend: email.backend, message: email.message, template: email.template }).then(
+      (result) => this.finish([email], [result]),
+      (err: unknown) => this.finish([email], [workerError(err)]),
+    );
+  }
+
+  private sendBatch(emails: ClaimedEmail[]): void {
+    this.tasks++;
+    for (const email of emails) this.inflight.set(email.id, email);
+    const task = { backend: emails[0]!.backend, emails: emails.map((email) => ({ message: email.message, template: email.template })) };
+    this.deps.pool.runBatch(task).then(
+      (results) => this.finish(emails, results),
+      (err: unknown) => this.finish(emails, emails.map(() => workerError(err))),
+    );
+  }
+
+  /** Emails of a paused backend go back to the queue, due when the pause ends, attempt unspent. */
+  async holdBack(emails: readonly ClaimedEmail[]): Promise<void> {
+    const { leases, breaker } = this.deps;
+    for (const [backend, group] of Map.groupBy(emails, (email) => email.backend)) {
+      const dueAt = breaker.pausedUntil(backend);
+      await leases.release(this.options.owner, group.map((email) => ({ id: email.id, dueAt })))
+        .catch((err: unknown) => this.errors.error('holding back emails of a paused backend failed', err));
+    }
+  }
+
+  /** One task's outcomes, one per email (a batch's whole-request failure is each email's). */
+  private finish(emails: readonly ClaimedEmail[], results: readonly SendOutcome[]): void {
+    this.tasks--;
+    emails.forEach((email, i) => {
+      const result = results[i] ?? workerError(new Error(`no outcome for email ${i + 1} of ${emails.length}`));
+      this.inflight.delete(email.id);
+      this.deps.breaker.record(email.backend, result.outcome);
+      this.deps.completer.record(email, result);
+    });
+    if (this.running) {
+      this.fill();
+      this.wake();
+    } else if (this.inflight.size === 0) {
+      this.drained?.();
+    }
+  }
+
+  /**
+   * Stops claiming and filling; waits for a claim under way (a claim answered later would strand
+   * its emails in `sending`), then returns the waiting emails, which were never started.
+   */
+  async stop(): Promise<ClaimedEmail[]> {
+    this.running = false;
+    await this.claiming;
+    return this.waiting.splice(0);
+  }
+
+  /** Resolves when nothing is in flight, or after `graceMs`; returns how many are still in flight. */
+  async settle(graceMs: number): Promise<number> {
+    if (this.inflight.size > 0) {
+      await new Promise<void>((resolve) => {
+        this.drained = resolve;
+        setTimeout(resolve, graceMs).unref();
+      });
+    }
+    return this.inflight.size;
+  }
+}

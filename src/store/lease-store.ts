@@ -1,0 +1,191 @@
+// The SQL of delivery: claims under a lease, completions, lease extension, release and rescue.
+// Every write made on behalf of a send is guarded by the lease owner (and, for completions, the
+// attempt number), so a sidecar whose lease expired and was taken over changes nothing.
+import type pg from 'pg';
+import { priorityOf, type EmailMessage, type EmailStatus, type Priority, type StoredMessage } from '../email/message.ts';
+import { templateKey, type TemplateContent } from '../templates/template.ts';
+import { attachmentContents } from './attachment-store.ts';
+import type { TemplateStore } from './template-store.ts';
+
+/** An email this sidecar holds a lease on (status sending), or found expired while claiming. */
+export interface ClaimedEmail {
+  id: string;
+  status: 'sending' | 'expired';
+  priority: Priority;
+  backend: string;
+  message: EmailMessage;
+  attempt: number;
+  maxAttempts: number;
+  expiresAt: Date | null;
+  /** With render_on_delivery (message.template): the stored template to render in the worker. */
+  template?: TemplateContent;
+}
+
+/** The recorded outcome of one attempt. */
+export interface Completion {
+  id: string;
+  attempt: number;
+  status: 'sent' | 'queued' | 'failed' | 'expired';
+  providerMessageId: string | null;
+  code: string | null;
+  message: string | null;
+  /** With status queued: seconds until the retry is due. */
+  retryInSeconds: number;
+}
+
+export interface Finished {
+  id: string;
+  backend: string;
+  status: EmailStatus;
+}
+
+export class LeaseStore {
+  private readonly pool: pg.Pool;
+  private readonly templates: TemplateStore;
+
+  constructor(pool: pg.Pool, templates: TemplateStore) {
+    this.pool = pool;
+    this.templates = templates;
+  }
+
+  /**
+   * Claims up to `limit` due emails, by priority then due time, under a lease held by `owner`.
+   * Emails whose expires_at has passed are marked expired in the same statement and returned
+   * with status "expired" so the caller can count them.
+   */
+  async claim(owner: string, limit: number, leaseSeconds: number): Promise<ClaimedEmail[]> {
+    const result = await this.pool.query<{
+      id: string; status: 'sending' | 'expired'; priority: number; backend: string;
+      message: StoredMessage; attempts: number; max_attempts: number; expires_at: Date | null;
+    }>(
+      `WITH next AS (
+         SELECT id FROM emails
+         WHERE status = 'queued' AND run_at <= now()
+         ORDER BY priority, run_at, id
+         LIMIT $1
+         FOR UPDATE SKIP LOCKED
+       ), claimed AS (
+         UPDATE emails e SET
+           status       = CASE WHEN e.expires_at <= now() THEN 'expired' ELSE 'sending' END,
+           attempts     = CASE WHEN e.expires_at <= now() THEN e.attempts ELSE e.attempts + 1 END,
+           locked_by    = CASE WHEN e.expires_at <= now() THEN NULL ELSE $2 END,
+           locked_until = CASE WHEN e.expires_at <= now() THEN NULL ELSE now() + make_interval(secs => $3) END,
+           last_error   = CASE WHEN e.expires_at <= now() THEN 'expired before it could be sent' ELSE e.last_error END,
+           updated_at   = now()
+         FROM next WHERE e.id = next.id
+         RETURNING e.id, e.status, e.priority, e.backend, e.message, e.attempts, e.max_attempts, e.expires_at
+       ), expired AS (
+         INSERT INTO email_logs (email_id, attempt, status, code, message)
+         SELECT id, attempts, 'expired', 'EXPIRED', 'expired before it could be sent' FROM claimed WHERE status = 'expired'
+       )
+       SELECT * FROM claimed ORDER BY priority, id`,
+      [limit, owner, leaseSeconds],
+    );
+    const sending = result.rows.filter((row) => row.status === 'sending').map((row) => row.message);
+    const contents = await attachmentContents(this.pool, sending);
+    const templates = await this.templates.resolve(sending.flatMap((message) => (message.template === undefined ? [] : [message.template])));
+    return result.rows.map((row) => ({
+      id: row.id,
+      status: row.status,
+      priority: priorityOf(row.priority),
+      backend: row.backend,
+      message: {
+        ...row.message,
+        attachments: row.message.attachments.map(({ sha256, size: _size, ...attachment }) => ({ ...attachment, content: contents.get(sha256) ?? '' })),
+      },
+      attempt: row.attempts,
+      maxAttempts: row.max_attempts,
+      expiresAt: row.expires_at,
+      ...(row.message.template === undefined ? {} : { template: templates.get(templateKey(row.message.template)) }),
+    }));
+  }
+
+  /** Records outcomes in one statement; only rows still leased by `owner` at that attempt change. */
+  async complete(owner: string, completions: readonly Completion[]): Promise<Finished[]> {
+    if (completions.length === 0) return [];
+    const result = await this.pool.query<Finished>(
+      `WITH result AS (
+         SELECT * FROM jsonb_to_recordset($2::jsonb) AS r(id uuid, attempt int, status text,
+           provider_message_id text, code text, message text, retry_in double precision)
+       ), done AS (
+         UPDATE emails e SET
+           status = r.status,
+           provider_message_id = COALESCE(r.provider_message_id, e.provider_message_id),
+           last_error = CASE WHEN r.status = 'sent' THEN e.last_error ELSE r.message END,
+           run_at = CASE WHEN r.status = 'queued' THEN now() + make_interval(secs => r.retry_in) ELSE e.run_at END,
+           sent_at = CASE WHEN r.status = 'sent' THEN now() ELSE e.sent_at END,
+           locked_by = NULL, locked_until = NULL, updated_at = now()
+         FROM result r
+         WHERE e.id = r.id AND e.status = 'sending' AND e.locked_by = $1 AND e.attempts = r.attempt
+         RETURNING e.id, e.backend, e.status
+       ), logged AS (
+         INSERT INTO email_logs (email_id, attempt, status, code, message)
+         SELECT r.id, r.attempt, r.status, r.code, r.message FROM result r JOIN done d ON d.id = r.id
+       )
+       SELECT * FROM done`,
+      [
+        owner,
+        JSON.stringify(
+          completions.map((c) => ({
+            id: c.id, attempt: c.attempt, status: c.status, provider_message_id: c.providerMessageId,
+            code: c.code, message: c.message, retry_in: c.retryInSeconds,
+          })),
+        ),
+      ],
+    );
+    return result.rows;
+  }
+
+  /** Keeps the leases of emails this sidecar still holds from expiring. */
+  async extendLeases(owner: string, ids: readonly string[], leaseSeconds: number): Promise<void> {
+    if (ids.length === 0) return;
+    await this.pool.query(
+      `UPDATE emails SET locked_until = now() + make_interval(secs => $3)
+       WHERE id = ANY($2::uuid[]) AND status = 'sending' AND locked_by = $1`,
+      [owner, ids, leaseSeconds],
+    );
+  }
+
+  /**
+   * Returns emails this sidecar claimed but never handed to a provider; their attempt is undone.
+   * An email with `dueAt` is not due again before then (a paused or rate-limited backend).
+   */
+  async release(owner: string, emails: readonly { id: string; dueAt?: Date }[]): Promise<number> {
+    if (emails.length === 0) return 0;
+    const result = await this.pool.query(
+      `UPDATE emails e SET status = 'queued', attempts = e.attempts - 1, locked_by = NULL, locked_until = NULL,
+         run_at = COALESCE(d.due_at, e.run_at), updated_at = now()
+       FROM unnest($2::uuid[], $3::timestamptz[]) AS d(id, due_at)
+       WHERE e.id = d.id AND e.status = 'sending' AND e.locked_by = $1`,
+      [owner, emails.map((email) => email.id), emails.map((email) => email.dueAt ?? null)],
+    );
+    return result.rowCount ?? 0;
+  }
+
+  /**
+   * Puts back emails whose lease expired (their sidecar died mid-send), or fails them when their
+   * attempts are used up, so a message that crashes its sender cannot loop forever.
+   */
+  async rescueExpiredLeases(limit = 1000): Promise<Finished[]> {
+    const result = await this.pool.query<Finished>(
+      `WITH stale AS (
+         SELECT id FROM emails WHERE status = 'sending' AND locked_until < now()
+         LIMIT $1 FOR UPDATE SKIP LOCKED
+       ), rescued AS (
+         UPDATE emails e SET
+           status = CASE WHEN e.attempts >= e.max_attempts THEN 'failed' ELSE 'queued' END,
+           last_error = 'lease expired: the sidecar sending it stopped before recording an outcome',
+           run_at = now(), locked_by = NULL, locked_until = NULL, updated_at = now()
+         FROM stale WHERE e.id = stale.id
+         RETURNING e.id, e.backend, e.status, e.attempts
+       ), logged AS (
+         INSERT INTO email_logs (email_id, attempt, status, code, message)
+         SELECT id, attempts, status, 'LEASE_EXPIRED', 'lease expired: the sidecar sending it stopped before recording an outcome'
+         FROM rescued
+       )
+       SELECT id, backend, status FROM rescued`,
+      [limit],
+    );
+    return result.rows;
+  }
+}
