@@ -93,8 +93,8 @@ function batchOutcomes(reply: HttpReply, count: number): SendOutcome[] {
     const { errorCode, detail } = refusal(entry);
     const known = errorCode === undefined ? undefined : errorCodes[errorCode];
     // An ErrorCode this table does not know is a refusal of that message, as a 422 would be.
-    const { outcome, code } = known ?? { outcome: 'permanent', code: 'REJECTED' };
-    return { outcome, code, message: `in a batch: ${detail}`.slice(0, 600) };
+    const refused: ErrorClass = known ?? { outcome: 'permanent', code: 'REJECTED' };
+    return { ...refused, message: `in a batch: ${detail}`.slice(0, 600) };
   });
 }
 

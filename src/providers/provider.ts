@@ -2,11 +2,13 @@
 // through that thread's one undici Agent; they classify every failure once, here at the edge.
 import type { Dispatcher } from 'undici';
 import type { EmailMessage } from '../email/message.ts';
+import type { PermanentCode, RetryableCode } from './outcome-codes.ts';
 
-/** What a send produced; crosses the thread boundary, so plain data only. */
+/** What a send produced; crosses the thread boundary, so plain data only. Codes: ./outcome-codes.ts. */
 export type SendOutcome =
   | { outcome: 'ok'; providerMessageId: string | null }
-  | { outcome: 'retryable' | 'permanent'; code: string; message: string; retryAfterSeconds?: number };
+  | { outcome: 'retryable'; code: RetryableCode; message: string; retryAfterSeconds?: number }
+  | { outcome: 'permanent'; code: PermanentCode; message: string };
 
 export interface SendContext {
   /** The worker thread's own connection pool. Never create another. */

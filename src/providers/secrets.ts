@@ -1,6 +1,7 @@
 // Invariant 8: secrets never reach a log, an error body or a metric. Adapters quote the
 // provider's own error text in outcomes, and a provider may echo what it was sent; this
 // wrapper scrubs every configured secret out of any failure before it leaves the adapter.
+import { adapterError } from './outcome-codes.ts';
 import type { Provider, SendOutcome } from './provider.ts';
 
 const REDACTED = '[redacted]';
@@ -10,14 +11,13 @@ export function keepingSecrets(secrets: ReadonlyArray<string | undefined>, provi
   const hidden = secrets.filter((secret): secret is string => secret !== undefined && secret.length >= 6);
   const scrub = (text: string): string => hidden.reduce((result, secret) => result.split(secret).join(REDACTED), text);
   const clean = (result: SendOutcome): SendOutcome => (result.outcome === 'ok' ? result : { ...result, message: scrub(result.message) });
-  const thrown = (err: unknown): SendOutcome => ({ outcome: 'retryable', code: 'ADAPTER_ERROR', message: err instanceof Error ? err.message : String(err) });
   const wrapped: Provider = {
     async send(message, context): Promise<SendOutcome> {
       let result: SendOutcome;
       try {
         result = await provider.send(message, context);
       } catch (err) {
-        result = thrown(err);
+        result = adapterError(err);
       }
       return clean(result);
     },
@@ -29,7 +29,7 @@ export function keepingSecrets(secrets: ReadonlyArray<string | undefined>, provi
       try {
         results = await sendBatch.call(provider, messages, context);
       } catch (err) {
-        results = messages.map(() => thrown(err));
+        results = messages.map(() => adapterError(err));
       }
       return results.map(clean);
     };
