@@ -5,7 +5,6 @@ import type { EmailMessage } from '../email/message.ts';
 import { failureFromStatus, isReply, isSuccess, malformed, parseJson, postJson } from './http.ts';
 import { address, some } from './fields.ts';
 import type { ProviderKind } from './provider.ts';
-import { keepingSecrets } from './secrets.ts';
 import { baseUrl, onlyFields, requiredString } from './settings.ts';
 
 export interface BrevoSettings {
@@ -41,10 +40,10 @@ export const brevo: ProviderKind<BrevoSettings> = {
     onlyFields(raw, ['api_key', 'base_url']);
     return { provider: 'brevo', api_key: requiredString(raw, 'api_key'), base_url: baseUrl(raw, 'https://api.brevo.com') };
   },
-  origin: (settings) => new URL(settings.base_url).origin,
+  secrets: (settings) => [settings.api_key],
   create(settings) {
     const headers = { 'api-key': settings.api_key };
-    return keepingSecrets([settings.api_key], {
+    return {
       async send(message, context) {
         const reply = await postJson(context, `${settings.base_url}/v3/smtp/email`, headers, payload(message));
         if (!isReply(reply)) return reply;
@@ -55,6 +54,6 @@ export const brevo: ProviderKind<BrevoSettings> = {
         const detail = json === null ? undefined : `${String(json.code)}: ${String(json.message)}`;
         return failureFromStatus(reply, detail);
       },
-    });
+    };
   },
 };

@@ -2,6 +2,7 @@
 // its failure modes that every HTTP provider shares: network errors, timeouts, 408, 429 and
 // 5xx are retryable; 401/403 mean the credentials are wrong; any other 4xx is permanent.
 import { request, type Dispatcher, type FormData } from 'undici';
+import type { PermanentCode, RetryableCode } from './outcome-codes.ts';
 import type { SendContext, SendOutcome } from './provider.ts';
 
 export interface HttpReply {
@@ -95,10 +96,7 @@ export function malformed(reply: HttpReply): SendOutcome {
 }
 
 /** What a provider's own error identifier means, where it says more than the HTTP status. */
-export interface ErrorClass {
-  outcome: 'retryable' | 'permanent';
-  code: string;
-}
+export type ErrorClass = { outcome: 'retryable'; code: RetryableCode } | { outcome: 'permanent'; code: PermanentCode };
 
 export function isSuccess(reply: HttpReply): boolean {
   return reply.status >= 200 && reply.status < 300;

@@ -5,7 +5,6 @@ import type { EmailMessage } from '../email/message.ts';
 import { failureFromStatus, header, isReply, isSuccess, malformed, parseJson, postJson, type HttpReply } from './http.ts';
 import { address, mimeType, some } from './fields.ts';
 import type { ProviderKind, SendOutcome } from './provider.ts';
-import { keepingSecrets } from './secrets.ts';
 import { baseUrl, onlyFields, requiredString } from './settings.ts';
 
 export interface MailersendSettings {
@@ -62,10 +61,10 @@ export const mailersend: ProviderKind<MailersendSettings> = {
     onlyFields(raw, ['api_token', 'base_url']);
     return { provider: 'mailersend', api_token: requiredString(raw, 'api_token'), base_url: baseUrl(raw, 'https://api.mailersend.com') };
   },
-  origin: (settings) => new URL(settings.base_url).origin,
+  secrets: (settings) => [settings.api_token],
   create(settings) {
     const headers = { authorization: `Bearer ${settings.api_token}` };
-    return keepingSecrets([settings.api_token], {
+    return {
       async send(message, context) {
         const reply = await postJson(context, `${settings.base_url}/v1/email`, headers, payload(message));
         if (!isReply(reply)) return reply;
@@ -75,6 +74,6 @@ export const mailersend: ProviderKind<MailersendSettings> = {
         const fields = errors !== null && typeof errors === 'object' ? ` ${JSON.stringify(errors)}` : '';
         return failureFromStatus(reply, json === null ? undefined : `${String(json.message)}${fields}`);
       },
-    });
+    };
   },
 };

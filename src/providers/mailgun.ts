@@ -3,7 +3,6 @@ import { FormData } from 'undici';
 import type { EmailMessage } from '../email/message.ts';
 import { exchange, failureFromStatus, isReply, isSuccess, malformed, parseJson } from './http.ts';
 import type { ProviderKind } from './provider.ts';
-import { keepingSecrets } from './secrets.ts';
 import { baseUrl, onlyFields, region, requiredString } from './settings.ts';
 
 export interface MailgunSettings {
@@ -39,6 +38,11 @@ function form(message: EmailMessage): FormData {
   return data;
 }
 
+/** The Basic credential: its base64 form is a secret of its own, scrubbed like the key. */
+function credentials(settings: MailgunSettings): string {
+  return Buffer.from(`api:${settings.api_key}`).toString('base64');
+}
+
 export const mailgun: ProviderKind<MailgunSettings> = {
   parse(raw) {
     onlyFields(raw, ['api_key', 'domain', 'region', 'base_url']);
@@ -50,12 +54,11 @@ export const mailgun: ProviderKind<MailgunSettings> = {
       base_url: baseUrl(raw, regionUrl),
     };
   },
-  origin: (settings) => new URL(settings.base_url).origin,
+  secrets: (settings) => [settings.api_key, credentials(settings)],
   create(settings) {
-    const credentials = Buffer.from(`api:${settings.api_key}`).toString('base64');
-    const authorization = `Basic ${credentials}`;
+    const authorization = `Basic ${credentials(settings)}`;
     const url = `${settings.base_url}/v3/${encodeURIComponent(settings.domain)}/messages`;
-    return keepingSecrets([settings.api_key, credentials], {
+    return {
       async send(message, context) {
         const reply = await exchange(context, url, { headers: { authorization }, body: form(message) });
         if (!isReply(reply)) return reply;
@@ -71,6 +74,6 @@ export const mailgun: ProviderKind<MailgunSettings> = {
         }
         return failureFromStatus(reply, typeof json?.message === 'string' ? json.message : undefined);
       },
-    });
+    };
   },
 };

@@ -7,7 +7,6 @@ import type { EmailMessage } from '../email/message.ts';
 import { failureFromStatus, isReply, isSuccess, malformed, parseJson, postJson, type HttpReply } from './http.ts';
 import { address, inlineAttachments, mimeType, regularAttachments, some, someRecord } from './fields.ts';
 import type { ProviderKind, SendOutcome } from './provider.ts';
-import { keepingSecrets } from './secrets.ts';
 import { baseUrl, onlyFields, requiredString } from './settings.ts';
 
 export interface MailjetSettings {
@@ -78,6 +77,11 @@ function outcomeOf(reply: HttpReply): SendOutcome {
   return failureFromStatus(reply, detail);
 }
 
+/** The Basic credential: its base64 form is a secret of its own, scrubbed like the key. */
+function credentials(settings: MailjetSettings): string {
+  return Buffer.from(`${settings.api_key}:${settings.secret_key}`).toString('base64');
+}
+
 export const mailjet: ProviderKind<MailjetSettings> = {
   parse(raw) {
     onlyFields(raw, ['api_key', 'secret_key', 'base_url']);
@@ -88,15 +92,14 @@ export const mailjet: ProviderKind<MailjetSettings> = {
       base_url: baseUrl(raw, 'https://api.mailjet.com'),
     };
   },
-  origin: (settings) => new URL(settings.base_url).origin,
+  secrets: (settings) => [settings.secret_key, credentials(settings)],
   create(settings) {
-    const credentials = Buffer.from(`${settings.api_key}:${settings.secret_key}`).toString('base64');
-    const headers = { authorization: `Basic ${credentials}` };
-    return keepingSecrets([settings.secret_key, credentials], {
+    const headers = { authorization: `Basic ${credentials(settings)}` };
+    return {
       async send(message, context) {
         const reply = await postJson(context, `${settings.base_url}/v3.1/send`, headers, payload(message));
         return isReply(reply) ? outcomeOf(reply) : reply;
       },
-    });
+    };
   },
 };

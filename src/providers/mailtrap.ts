@@ -4,7 +4,6 @@ import type { EmailMessage } from '../email/message.ts';
 import { classified, failureFromStatus, isReply, isSuccess, malformed, parseJson, postJson } from './http.ts';
 import { address, headersWithReplyTo, mimeType, some, someRecord } from './fields.ts';
 import type { ProviderKind } from './provider.ts';
-import { keepingSecrets } from './secrets.ts';
 import { baseUrl, onlyFields, optionalInteger, requiredString } from './settings.ts';
 
 export interface MailtrapSettings {
@@ -55,11 +54,11 @@ export const mailtrap: ProviderKind<MailtrapSettings> = {
       base_url: baseUrl(raw, inboxId === undefined ? 'https://send.api.mailtrap.io' : 'https://sandbox.api.mailtrap.io'),
     };
   },
-  origin: (settings) => new URL(settings.base_url).origin,
+  secrets: (settings) => [settings.api_token],
   create(settings) {
     const headers = { authorization: `Bearer ${settings.api_token}` };
     const url = `${settings.base_url}/api/send${settings.inbox_id === undefined ? '' : `/${settings.inbox_id}`}`;
-    return keepingSecrets([settings.api_token], {
+    return {
       async send(message, context) {
         const reply = await postJson(context, url, headers, payload(message));
         if (!isReply(reply)) return reply;
@@ -72,6 +71,6 @@ export const mailtrap: ProviderKind<MailtrapSettings> = {
         }
         return failureFromStatus(reply, errorsOf(json));
       },
-    });
+    };
   },
 };

@@ -6,7 +6,6 @@ import type { EmailMessage } from '../email/message.ts';
 import { classified, isReply, isSuccess, malformed, parseJson, postJson, type ErrorClass, type HttpReply } from './http.ts';
 import { address, headersWithReplyTo, inlineAttachments, mimeType, regularAttachments, some, someRecord } from './fields.ts';
 import type { ProviderKind, SendOutcome } from './provider.ts';
-import { keepingSecrets } from './secrets.ts';
 import { baseUrl, onlyFields, requiredString } from './settings.ts';
 
 export interface MandrillSettings {
@@ -75,9 +74,9 @@ export const mandrill: ProviderKind<MandrillSettings> = {
     onlyFields(raw, ['key', 'base_url']);
     return { provider: 'mandrill', key: requiredString(raw, 'key'), base_url: baseUrl(raw, 'https://mandrillapp.com') };
   },
-  origin: (settings) => new URL(settings.base_url).origin,
+  secrets: (settings) => [settings.key],
   create(settings) {
-    return keepingSecrets([settings.key], {
+    return {
       async send(message, context) {
         // Mandrill authenticates by the key in the body, never a header.
         const reply = await postJson(context, `${settings.base_url}/api/1.0/messages/send`, {}, payload(message, settings.key));
@@ -88,6 +87,6 @@ export const mandrill: ProviderKind<MandrillSettings> = {
         const detail = json === null ? undefined : `${name ?? 'error'}: ${String(json.message)}`;
         return classified(reply, detail, name === undefined ? undefined : errorNames[name]);
       },
-    });
+    };
   },
 };

@@ -18,7 +18,7 @@ export const outbox: ProviderKind<OutboxSettings> = {
     onlyFields(raw, ['dir']);
     return { provider: 'outbox', dir: path.resolve(optionalString(raw, 'dir') ?? defaults.outboxDir) };
   },
-  origin: () => null,
+  secrets: () => [],
   create(settings) {
     mkdirSync(settings.dir, { recursive: true });
     return {

@@ -5,7 +5,6 @@ import type { EmailMessage } from '../email/message.ts';
 import { classified, failureFromStatus, isReply, isSuccess, malformed, parseJson, postJson, type ErrorClass } from './http.ts';
 import { mimeType, some, someRecord } from './fields.ts';
 import type { ProviderKind } from './provider.ts';
-import { keepingSecrets } from './secrets.ts';
 import { SettingsError, baseUrl, onlyFields, requiredString } from './settings.ts';
 
 export interface PostalSettings {
@@ -46,10 +45,10 @@ export const postal: ProviderKind<PostalSettings> = {
     if (raw.base_url === undefined) throw new SettingsError('base_url is required (the address of your Postal server)');
     return { provider: 'postal', api_key: requiredString(raw, 'api_key'), base_url: baseUrl(raw, '') };
   },
-  origin: (settings) => new URL(settings.base_url).origin,
+  secrets: (settings) => [settings.api_key],
   create(settings) {
     const headers = { 'x-server-api-key': settings.api_key };
-    return keepingSecrets([settings.api_key], {
+    return {
       async send(message, context) {
         const reply = await postJson(context, `${settings.base_url}/api/v1/send/message`, headers, payload(message));
         if (!isReply(reply)) return reply;
@@ -67,6 +66,6 @@ export const postal: ProviderKind<PostalSettings> = {
         }
         return isSuccess(reply) ? malformed(reply) : failureFromStatus(reply);
       },
-    });
+    };
   },
 };

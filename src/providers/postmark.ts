@@ -3,7 +3,6 @@
 import type { EmailMessage } from '../email/message.ts';
 import { classified, exchange, isReply, isSuccess, malformed, parseJson, postJson, type ErrorClass, type HttpReply } from './http.ts';
 import type { ProviderKind, SendContext, SendOutcome } from './provider.ts';
-import { keepingSecrets } from './secrets.ts';
 import { baseUrl, onlyFields, optionalString, requiredString } from './settings.ts';
 
 export interface PostmarkSettings {
@@ -93,8 +92,8 @@ function batchOutcomes(reply: HttpReply, count: number): SendOutcome[] {
     const { errorCode, detail } = refusal(entry);
     const known = errorCode === undefined ? undefined : errorCodes[errorCode];
     // An ErrorCode this table does not know is a refusal of that message, as a 422 would be.
-    const { outcome, code } = known ?? { outcome: 'permanent', code: 'REJECTED' };
-    return { outcome, code, message: `in a batch: ${detail}`.slice(0, 600) };
+    const refused: ErrorClass = known ?? { outcome: 'permanent', code: 'REJECTED' };
+    return { ...refused, message: `in a batch: ${detail}`.slice(0, 600) };
   });
 }
 
@@ -128,7 +127,7 @@ export const postmark: ProviderKind<PostmarkSettings> = {
       base_url: baseUrl(raw, 'https://api.postmarkapp.com'),
     };
   },
-  origin: (settings) => new URL(settings.base_url).origin,
+  secrets: (settings) => [settings.server_token],
   create(settings) {
     const headers = { 'x-postmark-server-token': settings.server_token };
     const batchHeaders = { ...headers, accept: 'application/json', 'content-type': 'application/json' };
@@ -139,7 +138,7 @@ export const postmark: ProviderKind<PostmarkSettings> = {
       const outcome = failure(reply);
       return serialized.map(() => outcome);
     };
-    return keepingSecrets([settings.server_token], {
+    return {
       async send(message, context) {
         const reply = await postJson(context, `${settings.base_url}/email`, headers, payload(message, settings.message_stream));
         if (!isReply(reply)) return reply;
@@ -157,6 +156,6 @@ export const postmark: ProviderKind<PostmarkSettings> = {
         for (const request of byBytes(serialized)) outcomes.push(...(await sendRequest(context, request)));
         return outcomes;
       },
-    });
+    };
   },
 };

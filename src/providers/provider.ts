@@ -2,11 +2,13 @@
 // through that thread's one undici Agent; they classify every failure once, here at the edge.
 import type { Dispatcher } from 'undici';
 import type { EmailMessage } from '../email/message.ts';
+import type { PermanentCode, RetryableCode } from './outcome-codes.ts';
 
-/** What a send produced; crosses the thread boundary, so plain data only. */
+/** What a send produced; crosses the thread boundary, so plain data only. Codes: ./outcome-codes.ts. */
 export type SendOutcome =
   | { outcome: 'ok'; providerMessageId: string | null }
-  | { outcome: 'retryable' | 'permanent'; code: string; message: string; retryAfterSeconds?: number };
+  | { outcome: 'retryable'; code: RetryableCode; message: string; retryAfterSeconds?: number }
+  | { outcome: 'permanent'; code: PermanentCode; message: string };
 
 export interface SendContext {
   /** The worker thread's own connection pool. Never create another. */
@@ -41,12 +43,17 @@ export interface BatchEndpoint {
   attachments: boolean;
 }
 
-/** One provider kind: validates its settings at start-up, then builds adapters in workers. */
+/**
+ * One provider kind: validates its settings at start-up, then builds adapters in workers. The
+ * registry (./registry.ts) wraps every adapter it creates so that no configured secret and no
+ * thrown error leaves it, and labels its connections with the origin of `base_url`.
+ */
 export interface ProviderKind<S extends { base_url?: string }> {
   /** Checks raw settings from POST_OFFICE_BACKENDS; throws a message naming the field. */
   parse(raw: Record<string, unknown>, defaults: { outboxDir: string }): S;
-  /** The HTTP origin the adapter talks to, for per-backend connection metrics; null if none. */
-  origin(settings: S): string | null;
+  /** Every secret the settings hold or the adapter derives from them; scrubbed from every failure. */
+  secrets(settings: S): ReadonlyArray<string | undefined>;
+  /** Builds the bare adapter: it needs neither to scrub its secrets nor to catch its own throws. */
   create(settings: S): Provider;
   /** The batch endpoint, for kinds that have one; used only when a backend sets `"batch": true`. */
   readonly batch?: BatchEndpoint;

@@ -12,6 +12,7 @@ import { postmark, type PostmarkSettings } from './postmark.ts';
 import { defaultMaxMessageBytes } from './limits.ts';
 import type { BatchEndpoint, Provider, ProviderKind } from './provider.ts';
 import { resend, type ResendSettings } from './resend.ts';
+import { keepingSecrets } from './secrets.ts';
 import { scaleway, type ScalewaySettings } from './scaleway.ts';
 import { sendgrid, type SendgridSettings } from './sendgrid.ts';
 import { ses, type SesSettings } from './ses.ts';
@@ -55,28 +56,35 @@ export type BackendSettings = ProviderSettings & {
 // Every kind has a default size limit: adding a provider without one fails to compile here.
 defaultMaxMessageBytes satisfies Record<BackendSettings['provider'], number | null>;
 
+/** Each `provider` name of POST_OFFICE_BACKENDS → the settings its kind parses. */
+type SettingsOf = { [S in ProviderSettings as S['provider']]: S };
+type ProviderName = keyof SettingsOf;
+
 // The "provider" value in POST_OFFICE_BACKENDS → its kind. docs/providers.md documents each.
-const kinds: Record<BackendSettings['provider'], ProviderKind<never>> = {
-  outbox: outbox as ProviderKind<never>,
-  postmark: postmark as ProviderKind<never>,
-  mailgun: mailgun as ProviderKind<never>,
-  ses: ses as ProviderKind<never>,
-  sendgrid: sendgrid as ProviderKind<never>,
-  resend: resend as ProviderKind<never>,
-  brevo: brevo as ProviderKind<never>,
-  mailjet: mailjet as ProviderKind<never>,
-  mailersend: mailersend as ProviderKind<never>,
-  mailtrap: mailtrap as ProviderKind<never>,
-  mandrill: mandrill as ProviderKind<never>,
-  sparkpost: sparkpost as ProviderKind<never>,
-  postal: postal as ProviderKind<never>,
-  scaleway: scaleway as ProviderKind<never>,
-  unisender_go: unisenderGo as ProviderKind<never>,
-  smtp: smtp as ProviderKind<never>,
+const kinds: { [N in ProviderName]: ProviderKind<SettingsOf[N]> } = {
+  outbox,
+  postmark,
+  mailgun,
+  ses,
+  sendgrid,
+  resend,
+  brevo,
+  mailjet,
+  mailersend,
+  mailtrap,
+  mandrill,
+  sparkpost,
+  postal,
+  scaleway,
+  unisender_go: unisenderGo,
+  smtp,
 };
 
-function kindOf(settings: BackendSettings): ProviderKind<BackendSettings> {
-  return kinds[settings.provider] as unknown as ProviderKind<BackendSettings>;
+const isProviderName = (name: unknown): name is ProviderName => typeof name === 'string' && Object.hasOwn(kinds, name);
+
+/** The kind of one provider name, typed for that name's settings. */
+function kindOf<N extends ProviderName>(name: N): ProviderKind<SettingsOf[N]> {
+  return kinds[name];
 }
 
 const VARIABLE = 'POST_OFFICE_BACKENDS';
@@ -115,9 +123,9 @@ function parseMaxMessageBytes(value: unknown, name: string): number {
 }
 
 /** `batch`: a boolean, and only for a provider that has a batch endpoint. */
-function parseBatch(value: unknown, name: string, kind: ProviderKind<never>, provider: string): boolean {
+function parseBatch(value: unknown, name: string, provider: ProviderName): boolean {
   if (typeof value !== 'boolean') throw new ConfigError(`${name} must be true or false (got ${JSON.stringify(value)})`);
-  if (value && kind.batch === undefined) {
+  if (value && kinds[provider].batch === undefined) {
     const batching = Object.entries(kinds).filter(([, other]) => other.batch !== undefined).map(([named]) => named);
     throw new ConfigError(`${name}: provider ${provider} has no batch endpoint (batching providers: ${batching.join(', ')})`);
   }
@@ -144,16 +152,15 @@ export function parseBackends(raw: string | undefined, outboxDir: string): Recor
     if (!isObject(settings)) {
       throw new ConfigError(`${VARIABLE}.${alias} must be an object with a "provider" field`);
     }
-    const name = (settings as { provider?: unknown }).provider;
-    const kind = typeof name === 'string' && Object.hasOwn(kinds, name) ? kinds[name as BackendSettings['provider']] : undefined;
-    if (kind === undefined) {
+    const name = settings.provider;
+    if (!isProviderName(name)) {
       throw new ConfigError(`${VARIABLE}.${alias}.provider must be one of ${Object.keys(kinds).join(', ')} (got ${JSON.stringify(name)})`);
     }
     // The settings every kind takes are read here; the kind sees only its own.
     const { rate_limit: rawRateLimit, max_message_bytes: rawMaxBytes, batch: rawBatch, ...providerSettings } = settings;
     let parsed: ProviderSettings;
     try {
-      parsed = (kind as unknown as ProviderKind<ProviderSettings>).parse(providerSettings, { outboxDir });
+      parsed = kindOf(name).parse(providerSettings, { outboxDir });
     } catch (err) {
       throw new ConfigError(`${VARIABLE}.${alias}: ${(err as Error).message}`);
     }
@@ -162,21 +169,25 @@ export function parseBackends(raw: string | undefined, outboxDir: string): Recor
       ...parsed,
       ...(rawRateLimit !== undefined && { rate_limit: parseRateLimit(rawRateLimit, setting('rate_limit')) }),
       ...(rawMaxBytes !== undefined && { max_message_bytes: parseMaxMessageBytes(rawMaxBytes, setting('max_message_bytes')) }),
-      ...(rawBatch !== undefined && { batch: parseBatch(rawBatch, setting('batch'), kind, parsed.provider) }),
+      ...(rawBatch !== undefined && { batch: parseBatch(rawBatch, setting('batch'), name) }),
     };
   }
   return backends;
 }
 
+/** The backend's adapter, wrapped once here: no configured secret and no thrown error leaves it. */
 export function createProvider(settings: BackendSettings): Provider {
-  return kindOf(settings).create(settings);
+  const kind = kindOf(settings.provider);
+  const provider = kind.create(settings);
+  return keepingSecrets(kind.secrets(settings), provider);
 }
 
+/** The HTTP origin the backend's adapter talks to, for per-backend connection metrics; null without base_url (SMTP, outbox). */
 export function providerOrigin(settings: BackendSettings): string | null {
-  return kindOf(settings).origin(settings);
+  return settings.base_url === undefined ? null : new URL(settings.base_url).origin;
 }
 
 /** The batch endpoint a backend sends through, or undefined when it sends one email per request. */
 export function batchEndpoint(settings: BackendSettings): BatchEndpoint | undefined {
-  return settings.batch === true ? kindOf(settings).batch : undefined;
+  return settings.batch === true ? kindOf(settings.provider).batch : undefined;
 }

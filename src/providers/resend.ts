@@ -11,7 +11,6 @@ import type { EmailMessage } from '../email/message.ts';
 import { classified, isReply, isSuccess, malformed, parseJson, postJson, type ErrorClass, type HttpReply } from './http.ts';
 import { mimeType, some, someRecord } from './fields.ts';
 import type { ProviderKind, SendContext, SendOutcome } from './provider.ts';
-import { keepingSecrets } from './secrets.ts';
 import { baseUrl, onlyFields, requiredString } from './settings.ts';
 
 export interface ResendSettings {
@@ -81,7 +80,7 @@ export const resend: ProviderKind<ResendSettings> = {
     onlyFields(raw, ['api_key', 'base_url']);
     return { provider: 'resend', api_key: requiredString(raw, 'api_key'), base_url: baseUrl(raw, 'https://api.resend.com') };
   },
-  origin: (settings) => new URL(settings.base_url).origin,
+  secrets: (settings) => [settings.api_key],
   create(settings) {
     const authorization = `Bearer ${settings.api_key}`;
     const send = async (message: EmailMessage, context: SendContext): Promise<SendOutcome> => {
@@ -107,7 +106,7 @@ export const resend: ProviderKind<ResendSettings> = {
       if (outcome.outcome === 'permanent' && outcome.code === 'REJECTED') return Promise.all(messages.map((message) => send(message, context)));
       return messages.map(() => outcome);
     };
-    return keepingSecrets([settings.api_key], {
+    return {
       send,
       async sendBatch(messages, context) {
         // The batch endpoint drops attachments without a word: such emails go one by one.
@@ -120,6 +119,6 @@ export const resend: ProviderKind<ResendSettings> = {
         let next = 0;
         return alone.map((outcome) => outcome ?? batched[next++]!);
       },
-    });
+    };
   },
 };

@@ -5,7 +5,6 @@ import type { EmailMessage } from '../email/message.ts';
 import { classified, isReply, isSuccess, malformed, parseJson, postJson, type ErrorClass } from './http.ts';
 import { address, headersWithReplyTo, mimeType, some } from './fields.ts';
 import type { ProviderKind } from './provider.ts';
-import { keepingSecrets } from './secrets.ts';
 import { SettingsError, baseUrl, onlyFields, optionalString, requiredString } from './settings.ts';
 
 export interface ScalewaySettings {
@@ -53,11 +52,11 @@ export const scaleway: ProviderKind<ScalewaySettings> = {
       base_url: baseUrl(raw, 'https://api.scaleway.com'),
     };
   },
-  origin: (settings) => new URL(settings.base_url).origin,
+  secrets: (settings) => [settings.secret_key],
   create(settings) {
     const headers = { 'x-auth-token': settings.secret_key };
     const url = `${settings.base_url}/transactional-email/v1alpha1/regions/${settings.region}/emails`;
-    return keepingSecrets([settings.secret_key], {
+    return {
       async send(message, context) {
         const reply = await postJson(context, url, headers, payload(message, settings.project_id));
         if (!isReply(reply)) return reply;
@@ -72,6 +71,6 @@ export const scaleway: ProviderKind<ScalewaySettings> = {
         const detail = json === null ? undefined : `${type ?? 'error'}: ${String(json.message)}${details}`;
         return classified(reply, detail, type === undefined ? undefined : errorTypes[type]);
       },
-    });
+    };
   },
 };

@@ -1,6 +1,8 @@
 // Invariant 8: secrets never reach a log, an error body or a metric. Adapters quote the
 // provider's own error text in outcomes, and a provider may echo what it was sent; this
-// wrapper scrubs every configured secret out of any failure before it leaves the adapter.
+// wrapper scrubs every configured secret out of any failure before it leaves the adapter. The
+// registry (./registry.ts) applies it to every adapter it creates, with the kind's `secrets`.
+import { adapterError } from './outcome-codes.ts';
 import type { Provider, SendOutcome } from './provider.ts';
 
 const REDACTED = '[redacted]';
@@ -10,14 +12,13 @@ export function keepingSecrets(secrets: ReadonlyArray<string | undefined>, provi
   const hidden = secrets.filter((secret): secret is string => secret !== undefined && secret.length >= 6);
   const scrub = (text: string): string => hidden.reduce((result, secret) => result.split(secret).join(REDACTED), text);
   const clean = (result: SendOutcome): SendOutcome => (result.outcome === 'ok' ? result : { ...result, message: scrub(result.message) });
-  const thrown = (err: unknown): SendOutcome => ({ outcome: 'retryable', code: 'ADAPTER_ERROR', message: err instanceof Error ? err.message : String(err) });
   const wrapped: Provider = {
     async send(message, context): Promise<SendOutcome> {
       let result: SendOutcome;
       try {
         result = await provider.send(message, context);
       } catch (err) {
-        result = thrown(err);
+        result = adapterError(err);
       }
       return clean(result);
     },
@@ -29,7 +30,7 @@ export function keepingSecrets(secrets: ReadonlyArray<string | undefined>, provi
       try {
         results = await sendBatch.call(provider, messages, context);
       } catch (err) {
-        results = messages.map(() => thrown(err));
+        results = messages.map(() => adapterError(err));
       }
       return results.map(clean);
     };

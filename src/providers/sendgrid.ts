@@ -4,7 +4,6 @@ import type { EmailMessage } from '../email/message.ts';
 import { failureFromStatus, header, isReply, isSuccess, malformed, parseJson, postJson } from './http.ts';
 import { address, inlineAttachments, mimeType, regularAttachments, some, someRecord } from './fields.ts';
 import type { ProviderKind } from './provider.ts';
-import { keepingSecrets } from './secrets.ts';
 import { baseUrl, onlyFields, requiredString } from './settings.ts';
 
 export interface SendgridSettings {
@@ -49,10 +48,10 @@ export const sendgrid: ProviderKind<SendgridSettings> = {
       base_url: baseUrl(raw, 'https://api.sendgrid.com'),
     };
   },
-  origin: (settings) => new URL(settings.base_url).origin,
+  secrets: (settings) => [settings.api_key],
   create(settings) {
     const headers = { authorization: `Bearer ${settings.api_key}` };
-    return keepingSecrets([settings.api_key], {
+    return {
       async send(message, context) {
         const reply = await postJson(context, `${settings.base_url}/v3/mail/send`, headers, payload(message));
         if (!isReply(reply)) return reply;
@@ -67,6 +66,6 @@ export const sendgrid: ProviderKind<SendgridSettings> = {
           : undefined;
         return failureFromStatus(reply, detail);
       },
-    });
+    };
   },
 };

@@ -8,7 +8,6 @@ import { optionalDkim, signMime, type DkimSettings } from './dkim.ts';
 import { classified, exchange, header, isReply, isSuccess, malformed, parseJson, type ErrorClass, type HttpReply } from './http.ts';
 import { bare, some } from './fields.ts';
 import type { ProviderKind } from './provider.ts';
-import { keepingSecrets } from './secrets.ts';
 import { SettingsError, baseUrl, onlyFields, optionalString } from './settings.ts';
 
 export interface SesSettings {
@@ -91,11 +90,14 @@ export const ses: ProviderKind<SesSettings> = {
     credentialsOf(settings); // fail at start-up, not on the first email
     return settings;
   },
-  origin: (settings) => new URL(settings.base_url).origin,
+  secrets(settings) {
+    const { secretAccessKey, sessionToken } = credentialsOf(settings);
+    return [secretAccessKey, sessionToken, settings.dkim?.private_key];
+  },
   create(settings) {
     const credentials = credentialsOf(settings);
     const url = new URL(`${settings.base_url}/v2/email/outbound-emails`);
-    return keepingSecrets([credentials.secretAccessKey, credentials.sessionToken, settings.dkim?.private_key], {
+    return {
       async send(message, context) {
         // The Bcc header stays out of the bytes; Destination carries every recipient.
         const unsigned = await buildMime({ ...message, bcc: [] }, { messageIdDomain: context.messageIdDomain });
@@ -129,6 +131,6 @@ export const ses: ProviderKind<SesSettings> = {
         const detail = type === undefined ? text : `${type}: ${text ?? ''}`;
         return classified(reply, detail, type === undefined ? undefined : errorTypes[type]);
       },
-    });
+    };
   },
 };

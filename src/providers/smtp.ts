@@ -11,7 +11,6 @@ import { buildMime, messageId } from '../email/mime.ts';
 import { nodemailerDkim, optionalDkim, type DkimSettings } from './dkim.ts';
 import { bare } from './fields.ts';
 import type { ProviderKind, SendOutcome } from './provider.ts';
-import { keepingSecrets } from './secrets.ts';
 import { SettingsError, onlyFields, optionalBoolean, optionalInteger, requiredString } from './settings.ts';
 
 export interface SmtpSettings {
@@ -118,7 +117,7 @@ export const smtp: ProviderKind<SmtpSettings> = {
     if (settings.secure && settings.require_tls) throw new SettingsError('require_tls is for STARTTLS; it cannot be combined with secure: true');
     return settings;
   },
-  origin: () => null,
+  secrets: (settings) => [settings.auth?.pass, settings.dkim?.private_key],
   create(settings) {
     const transport = nodemailer.createTransport({
       pool: true,
@@ -133,7 +132,7 @@ export const smtp: ProviderKind<SmtpSettings> = {
       idleTimeout: settings.idle_timeout_seconds * 1000,
       dkim: settings.dkim === undefined ? undefined : nodemailerDkim(settings.dkim),
     });
-    return keepingSecrets([settings.auth?.pass, settings.dkim?.private_key], {
+    return {
       async send(message: EmailMessage, context) {
         // The Bcc header stays out of the bytes; the envelope carries every recipient.
         const raw = await buildMime({ ...message, bcc: [] }, { messageIdDomain: context.messageIdDomain });
@@ -153,7 +152,7 @@ export const smtp: ProviderKind<SmtpSettings> = {
         // nodemailer's close() ends idle sockets without a word; RFC 5321 asks for QUIT first.
         // A connection still finishing a message says QUIT as soon as it is released, ahead of
         // the pool's own listener, which would otherwise end it silently.
-        const resources = (transport.transporter as unknown as { _connections?: PoolResource[] })._connections ?? [];
+        const resources = (transport.transporter as { _connections?: PoolResource[] })._connections ?? [];
         const closed = resources.map((resource) => new Promise<void>((resolve) => {
           resource.once('close', resolve);
           const quit = (): void => {
@@ -173,6 +172,6 @@ export const smtp: ProviderKind<SmtpSettings> = {
         // Whatever did not say goodbye in time (a stalled server) is cut off.
         transport.close({ force: true });
       },
-    });
+    };
   },
 };

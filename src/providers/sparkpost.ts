@@ -6,7 +6,6 @@ import type { EmailMessage } from '../email/message.ts';
 import { classified, isReply, isSuccess, malformed, parseJson, postJson, type ErrorClass, type HttpReply } from './http.ts';
 import { bare, inlineAttachments, mimeType, regularAttachments, some, someRecord } from './fields.ts';
 import type { ProviderKind, SendOutcome } from './provider.ts';
-import { keepingSecrets } from './secrets.ts';
 import { baseUrl, onlyFields, optionalString, region, requiredString } from './settings.ts';
 
 export interface SparkpostSettings {
@@ -69,9 +68,9 @@ export const sparkpost: ProviderKind<SparkpostSettings> = {
       base_url: baseUrl(raw, region(raw, regions, 'us')),
     };
   },
-  origin: (settings) => new URL(settings.base_url).origin,
+  secrets: (settings) => [settings.api_key],
   create(settings) {
-    return keepingSecrets([settings.api_key], {
+    return {
       async send(message, context) {
         const headers: Record<string, string> = { authorization: settings.api_key, 'idempotency-key': message.id };
         if (settings.subaccount !== undefined) headers['x-msys-subaccount'] = settings.subaccount;
@@ -84,6 +83,6 @@ export const sparkpost: ProviderKind<SparkpostSettings> = {
         const known = list.map((e) => (e.code === undefined ? undefined : errorCodes[e.code])).find((c) => c !== undefined);
         return classified(reply, detail, known ?? (reply.status === 420 ? { outcome: 'retryable', code: 'RATE_LIMITED' } : undefined));
       },
-    });
+    };
   },
 };

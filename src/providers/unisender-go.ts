@@ -6,7 +6,6 @@ import type { EmailMessage } from '../email/message.ts';
 import { classified, failureFromStatus, isReply, isSuccess, malformed, parseJson, postJson, type HttpReply } from './http.ts';
 import { address, inlineAttachments, mimeType, regularAttachments, some, someRecord } from './fields.ts';
 import type { ProviderKind, SendOutcome } from './provider.ts';
-import { keepingSecrets } from './secrets.ts';
 import { SettingsError, baseUrl, onlyFields, requiredString } from './settings.ts';
 
 export interface UnisenderGoSettings {
@@ -62,11 +61,11 @@ export const unisenderGo: ProviderKind<UnisenderGoSettings> = {
     if (raw.base_url === undefined) throw new SettingsError('base_url is required (https://go1.unisender.ru or https://go2.unisender.ru, as your account shows)');
     return { provider: 'unisender_go', api_key: requiredString(raw, 'api_key'), base_url: baseUrl(raw, '') };
   },
-  origin: (settings) => new URL(settings.base_url).origin,
+  secrets: (settings) => [settings.api_key],
   create(settings) {
     const headers = { 'x-api-key': settings.api_key };
     const url = `${settings.base_url}/ru/transactional/api/v1/email/send.json`;
-    return keepingSecrets([settings.api_key], {
+    return {
       async send(message, context) {
         const reply = await postJson(context, url, headers, payload(message));
         if (!isReply(reply)) return reply;
@@ -74,6 +73,6 @@ export const unisenderGo: ProviderKind<UnisenderGoSettings> = {
         const json = parseJson(reply.body);
         return failureFromStatus(reply, json === null ? undefined : `${String(json.code ?? 'error')}: ${String(json.message)}`);
       },
-    });
+    };
   },
 };

@@ -9,6 +9,7 @@ import { BroadcastChannel, threadId } from 'node:worker_threads';
 import { workerData } from 'piscina';
 import { createWorkerMetrics } from '../metrics/worker-metrics.ts';
 import type { EmailMessage } from '../email/message.ts';
+import { adapterError } from '../providers/outcome-codes.ts';
 import type { Provider, SendContext } from '../providers/provider.ts';
 import { createProvider, providerOrigin } from '../providers/registry.ts';
 import { renderOnDelivery } from './render-on-delivery.ts';
@@ -60,7 +61,6 @@ control.onmessage = (event) => {
 };
 
 const unknownBackend = (backend: string): SendOutcome => ({ outcome: 'permanent', code: 'UNKNOWN_BACKEND', message: `backend "${backend}" is not configured` });
-const adapterError = (err: unknown): SendOutcome => ({ outcome: 'retryable', code: 'ADAPTER_ERROR', message: err instanceof Error ? err.message : String(err) });
 
 /**
  * The message as the adapter gets it — rendered, when its template is rendered on delivery (CPU

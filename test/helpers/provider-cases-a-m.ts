@@ -16,7 +16,7 @@ const mailtrapBase = {
   unauthorized: json(401, { success: false, errors: ['Unauthorized'] }),
   rateLimited: json(429, { success: false, errors: ['Too many requests'] }),
   unavailable: json(500, { success: false, errors: ['Internal Server Error'] }),
-};
+} satisfies Partial<ProviderCase>;
 
 export const casesAtoM: ProviderCase[] = [
   {

@@ -3,6 +3,7 @@
 // that run against every case live in test/providers/conformance.test.ts.
 import assert from 'node:assert/strict';
 import type { EmailMessage } from '../../src/email/message.ts';
+import type { OutcomeCode } from '../../src/providers/outcome-codes.ts';
 import type { RecordedRequest, Reply } from './mock-provider.ts';
 
 /** One email that exercises every field an adapter maps. */
@@ -30,7 +31,7 @@ export type StatusReply = Extract<Reply, { status: number }>;
 
 export type Expected =
   | { outcome: 'ok'; id: string | null }
-  | { outcome: 'retryable' | 'permanent'; code: string };
+  | { outcome: 'retryable' | 'permanent'; code: OutcomeCode };
 
 export interface ProviderCase {
   /** Test label; the provider value unless one provider has several cases. */
@@ -51,7 +52,7 @@ export interface ProviderCase {
   /** The provider's real success reply and the id the adapter must read from it. */
   success: { reply: Reply; id: string };
   /** A documented refusal (4xx, or whatever the provider uses) and its classification. */
-  permanent: { reply: Reply; code: string };
+  permanent: { reply: Reply; code: OutcomeCode };
   /** The provider's answer to a bad key. */
   unauthorized: Reply;
   /** The provider's 429 body (the scenario adds Retry-After). */
