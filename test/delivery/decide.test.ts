@@ -9,7 +9,7 @@ const email = (overrides: Partial<ClaimedEmail> = {}): ClaimedEmail => ({
   message: { id: 'e1', from: 'a@example.com', to: ['b@example.com'], cc: [], bcc: [], reply_to: [], subject: 's', headers: {}, attachments: [], tags: [], metadata: {} },
   ...overrides,
 });
-const retryable = { outcome: 'retryable' as const, code: 'PROVIDER_UNAVAILABLE', message: '503 from the provider' };
+const retryable = { outcome: 'retryable', code: 'PROVIDER_UNAVAILABLE', message: '503 from the provider' } as const;
 
 test('ok: sent, with the provider message id', () => {
   assert.deepEqual(decide(email(), { outcome: 'ok', providerMessageId: 'pm-1' }, 10), {
