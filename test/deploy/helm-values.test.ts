@@ -1,8 +1,7 @@
 // The charts' values: typos are rejected (by the schema in the application chart, by the library
-// itself in any app chart), names follow DESIGN.md, defaults agree between the two charts, and
+// itself in any app chart), names follow docs/contract.md, defaults agree between the two charts, and
 // every value is documented in helm/README.md.
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
@@ -12,7 +11,7 @@ import { helm, repoRoot } from './support/tools.ts';
 
 const skip = helm.skip;
 
-/** DESIGN.md's configuration table (and POST_OFFICE_DEFAULT_FROM from its email body section). */
+/** The variables the charts may set: each is in docs/contract.md's configuration list. */
 const CONTRACT_ENV = [
   'DATABASE_URL', 'POST_OFFICE_DATA_DIR', 'POST_OFFICE_HOST', 'POST_OFFICE_PORT', 'POST_OFFICE_ADMIN_HOST',
   'POST_OFFICE_ADMIN_PORT', 'POST_OFFICE_BACKENDS', 'POST_OFFICE_THREADS', 'POST_OFFICE_HTTP_CONNECTIONS',
@@ -50,18 +49,15 @@ test('standalone refuses to render without a token and a shared database', { ski
   await expectFailure(charts.app, ['--set', 'postOffice.secret.databaseUrlKey='], /shared PostgreSQL/);
 });
 
-test('every environment variable the charts set is named as in DESIGN.md', { skip }, async () => {
-  const design = path.resolve(repoRoot, '../shared/docs/DESIGN.md');
-  if (existsSync(design)) {
-    const text = await readFile(design, 'utf8');
-    for (const name of CONTRACT_ENV) assert.ok(text.includes(`\`${name}\``), `${name} is not in DESIGN.md`);
-  }
+test('every environment variable the charts set is named as in docs/contract.md', { skip }, async () => {
+  const text = await readFile(path.join(repoRoot, 'docs/contract.md'), 'utf8');
+  for (const name of CONTRACT_ENV) assert.ok(text.includes(`\`${name}\``), `${name} is not in docs/contract.md`);
   for (const scenario of scenarios()) {
     for (const object of await render(scenario.chart, ['-f', scenario.valuesFile])) {
       const pod = podSpecOf(object);
       for (const container of [...(pod?.initContainers ?? []), ...(pod?.containers ?? [])]) {
         for (const { name } of container.env ?? []) {
-          if (name.startsWith('POST_OFFICE_') && name !== 'POST_OFFICE_URL') assert.ok(CONTRACT_ENV.includes(name), `${scenario.name}: ${name} is not a DESIGN.md name`);
+          if (name.startsWith('POST_OFFICE_') && name !== 'POST_OFFICE_URL') assert.ok(CONTRACT_ENV.includes(name), `${scenario.name}: ${name} is not a docs/contract.md name`);
         }
       }
     }

@@ -19,7 +19,7 @@ const rulesFile = path.join(repoRoot, 'helm/post-office/files/alerts.yaml');
 const rulesTestFile = path.join(repoRoot, 'monitoring/alerts.test.yaml');
 
 /**
- * Every metric the alerts and the dashboard read: DESIGN.md's names, the two the core exports for
+ * Every metric the alerts and the dashboard read: docs/contract.md's names, the two the core exports for
  * circuit breaking and auth failures, and prom-client's default process metrics.
  */
 const EXPORTED = [

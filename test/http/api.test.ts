@@ -1,4 +1,4 @@
-// The HTTP API as DESIGN.md states it: enqueue (202 means committed), batch order, the email
+// The HTTP API as README.md and docs/contract.md state it: enqueue (202 means committed), batch order, the email
 // shape, the cursor-paginated list, cancel and requeue, idempotency keys, the bearer token,
 // /openapi.json, priority now, the default sender, and an enqueue-only sidecar.
 import assert from 'node:assert/strict';

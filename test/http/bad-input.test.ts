@@ -1,4 +1,4 @@
-// The bad-input battery (DESIGN invariant 9): every rejected request gets a clear 4xx with a
+// The bad-input battery (docs/contract.md, invariant 8): every rejected request gets a clear 4xx with a
 // stable code and a message naming the field, and stores nothing — not an email, not a log
 // entry, not an idempotency key. Each POST case is sent twice: plain (group commit) and with an
 // Idempotency-Key (the keyed insert).

@@ -1,4 +1,4 @@
-// Many sidecars, one database (DESIGN invariant 5): three sidecars enqueue and send from the
+// Many sidecars, one database (docs/contract.md, invariant 4): three sidecars enqueue and send from the
 // same queue, and every email reaches the provider exactly once.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';

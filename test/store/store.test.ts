@@ -1,5 +1,5 @@
 // The queue store against a real PostgreSQL: claim order, SKIP LOCKED, and the lease guard
-// (DESIGN invariants 3, 4 and 5).
+// (docs/contract.md, invariants 3, 4 and 5).
 import assert from 'node:assert/strict';
 import { beforeEach, test } from 'node:test';
 import pg from 'pg';

@@ -1,5 +1,5 @@
 {{- /*
-The sidecar's environment. Names are exactly DESIGN.md's configuration table. The listener
+The sidecar's environment. Names are exactly docs/contract.md's configuration list. The listener
 addresses, ports and data directory are the chart's to decide (they must agree with the ports,
 probes and volumes it renders), so they are not among postOffice.config's keys.
 Argument: dict v (merged values), mode.

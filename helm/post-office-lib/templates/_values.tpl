@@ -7,7 +7,7 @@ Every template here takes one argument, a dict:
 
 Defaults live in a template rather than in values.yaml because a library chart's values are not
 merged into its parent's, and every including chart must get the same defaults.
-Keys under `config` are exactly the environment names of DESIGN.md's configuration table; null
+Keys under `config` are exactly the environment names of docs/contract.md's configuration list; null
 means "leave it unset" so the sidecar's own default applies.
 */ -}}
 {{- define "post-office-lib.defaults" -}}
