@@ -145,6 +145,8 @@ export async function buildApi(deps: ApiDeps) {
     let ids = emails.map((email) => email.id);
     let replayed = false;
     if (typeof key === 'string') {
+      // Safe to stringify: validateEmail has capped the only free-form field, context, at 64
+      // levels (src/email/storable.ts); a 100,000-level body used to overflow the stack here.
       const hash = createHash('sha256').update(`${request.routeOptions.url}\n${JSON.stringify(request.body)}`).digest('hex');
       const result = await store.insertEmailsOnce(emails, config.maxAttempts, key, hash);
       if ('mismatch' in result) {
