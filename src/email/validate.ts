@@ -5,6 +5,7 @@ import mime from 'mime-types';
 import { v7 as uuidv7 } from 'uuid';
 import { PostOfficeError } from '../errors.ts';
 import { parseMailbox } from './addresses.ts';
+import { checkContext, checkStorableKey, checkStorableText } from './storable.ts';
 import type { Attachment, AttachmentBlob, NewEmail, Priority, StoredAttachment, TemplateRef } from './message.ts';
 
 /** An email as the API receives it, after JSON Schema validation. */
@@ -67,13 +68,20 @@ function fail(code: ConstructorParameters<typeof PostOfficeError>[0], field: str
 
 function noCrLf(field: string, value: string): void {
   if (crlf.test(value)) fail('INVALID_HEADER', field, 'must not contain CR or LF');
+  checkStorableText('INVALID_HEADER', field, value);
 }
+
+// What timestamptz holds and a schedule can mean: year 0000 does not exist in PostgreSQL, and
+// a date before the epoch or past 9999 is a bug in the caller, not a plan.
+const earliestDate = Date.UTC(1970, 0, 1);
+const latestDate = Date.UTC(10000, 0, 1);
 
 /** JSON Schema's date-time admits what Date cannot hold (a leap second, 23:59:60Z); never store that as "no date". */
 function date(field: string, value: string | undefined): Date | null {
   if (value === undefined) return null;
   const parsed = new Date(value);
   if (Number.isNaN(parsed.getTime())) fail('INVALID_SCHEDULE', field, `'${value}' is not a date-time this service can store`);
+  if (parsed.getTime() < earliestDate || parsed.getTime() >= latestDate) fail('INVALID_SCHEDULE', field, `'${value}' is outside the years 1970 to 9999`);
   return parsed;
 }
 
@@ -81,6 +89,7 @@ function addressList(prefix: string, field: string, value: string | string[] | u
   const list = value === undefined ? [] : Array.isArray(value) ? value : [value];
   return list.map((entry, index) => {
     const name = `${prefix}${field}[${index}]`;
+    checkStorableText('INVALID_ADDRESS', name, entry);
     if (parseMailbox(entry) === null) fail('INVALID_ADDRESS', name, `'${entry}' is not a valid address`);
     return entry.trim();
   });
@@ -93,6 +102,9 @@ function attachments(prefix: string, list: Attachment[] | undefined): { stored: 
   (list ?? []).forEach((attachment, index) => {
     const field = `${prefix}attachments[${index}]`;
     if (crlf.test(attachment.filename)) fail('INVALID_ATTACHMENT', `${field}.filename`, 'must not contain CR or LF');
+    checkStorableText('INVALID_ATTACHMENT', `${field}.filename`, attachment.filename);
+    if (attachment.content_type !== undefined) checkStorableText('INVALID_ATTACHMENT', `${field}.content_type`, attachment.content_type);
+    if (attachment.content_id !== undefined) checkStorableText('INVALID_ATTACHMENT', `${field}.content_id`, attachment.content_id);
     if (!isBase64(attachment.content)) fail('INVALID_ATTACHMENT', `${field}.content`, 'is not valid base64');
     if (attachment.content_type !== undefined && !contentType.test(attachment.content_type)) {
       fail('INVALID_ATTACHMENT', `${field}.content_type`, `'${attachment.content_type}' is not a MIME type like image/png`);
@@ -126,6 +138,8 @@ function templateRef(prefix: string, body: EmailRequest): TemplateRef | undefine
   if (body.subject !== undefined || body.text !== undefined || body.html !== undefined) {
     fail('VALIDATION_FAILED', `${prefix}template`, 'cannot be combined with subject, text or html: they come from the template');
   }
+  // Checked in both modes: stored with render_on_delivery, and rendered into the stored bodies otherwise.
+  if (body.context !== undefined) checkContext(`${prefix}context`, body.context);
   return { name: body.template, language: body.language ?? '', context: body.context ?? {} };
 }
 
@@ -137,6 +151,7 @@ function templateRef(prefix: string, body: EmailRequest): TemplateRef | undefine
 export function validateEmail(body: EmailRequest, context: ValidationContext, prefix = ''): NewEmail {
   const fromValue = body.from ?? context.defaultFrom;
   if (fromValue === undefined) fail('MISSING_FROM', `${prefix}from`, 'is required (or set POST_OFFICE_DEFAULT_FROM)');
+  checkStorableText('INVALID_ADDRESS', `${prefix}from`, fromValue);
   // One address, so the message names "from", not "from[0]".
   if (parseMailbox(fromValue) === null) fail('INVALID_ADDRESS', `${prefix}from`, `'${fromValue}' is not a valid address`);
   const from = fromValue.trim();
@@ -149,6 +164,8 @@ export function validateEmail(body: EmailRequest, context: ValidationContext, pr
   const template = templateRef(prefix, body);
   const subject = body.subject ?? '';
   noCrLf(`${prefix}subject`, subject);
+  if (body.text !== undefined) checkStorableText('INVALID_TEXT', `${prefix}text`, body.text);
+  if (body.html !== undefined) checkStorableText('INVALID_TEXT', `${prefix}html`, body.html);
   const headers = body.headers ?? {};
   for (const [name, value] of Object.entries(headers)) {
     if (!headerName.test(name)) fail('INVALID_HEADER', `${prefix}headers`, `${JSON.stringify(name)} is not a valid header name`);
@@ -156,7 +173,10 @@ export function validateEmail(body: EmailRequest, context: ValidationContext, pr
     noCrLf(`${prefix}headers.${name}`, value);
   }
   (body.tags ?? []).forEach((tag, index) => noCrLf(`${prefix}tags[${index}]`, tag));
-  for (const [name, value] of Object.entries(body.metadata ?? {})) noCrLf(`${prefix}metadata.${name}`, value);
+  for (const [name, value] of Object.entries(body.metadata ?? {})) {
+    checkStorableKey('INVALID_HEADER', `${prefix}metadata`, name);
+    noCrLf(`${prefix}metadata.${name}`, value);
+  }
 
   const backend = body.backend ?? 'default';
   if (!context.backends.includes(backend)) {

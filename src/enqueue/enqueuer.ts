@@ -103,6 +103,8 @@ export class Enqueuer {
       await this.groupCommit.add(emails);
       return { ids: emails.map((email) => email.id), replayed: false };
     }
+    // Safe to stringify: validateEmail has capped the only free-form field, context, at 64
+    // levels (src/email/storable.ts); a 100,000-level body used to overflow the stack here.
     const hash = createHash('sha256').update(`${idempotency.route}\n${JSON.stringify(idempotency.body)}`).digest('hex');
     const result = await this.deps.store.insertEmailsOnce(emails, this.options.maxAttempts, idempotency.key, hash);
     if ('mismatch' in result) {

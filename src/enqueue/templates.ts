@@ -2,6 +2,7 @@
 // thousand — are loaded in one query; each email is then rendered now, or, with
 // render_on_delivery, only checked to have a template and left for the worker thread.
 import type { NewEmail } from '../email/message.ts';
+import { unstorableReason } from '../email/storable.ts';
 import { PostOfficeError } from '../errors.ts';
 import { templateKey, templateLabel, type TemplateContent, type TemplateKey } from '../templates/template.ts';
 import { renderTemplate } from '../templates/render.ts';
@@ -39,6 +40,14 @@ export async function applyTemplates(items: readonly Enqueued[], lookup: Templat
       throw new PostOfficeError('TEMPLATE_RENDER_FAILED', `${prefix}context: ${templateLabel(content.name, content.language)}: ${result.message}`);
     }
     const { subject, text, html } = result.rendered;
+    // A filter can make what the context did not hold: url_decode turns "%00" into NUL, and
+    // slice can cut an emoji's surrogate pair in half.
+    for (const [part, value] of Object.entries({ subject, text, html })) {
+      const reason = value === null ? null : unstorableReason(value);
+      if (reason !== null) {
+        throw new PostOfficeError('TEMPLATE_RENDER_FAILED', `${prefix}context: ${templateLabel(content.name, content.language)}: the rendered ${part} ${reason}`);
+      }
+    }
     return {
       ...email,
       message: { ...message, subject, ...(text === null ? {} : { text }), ...(html === null ? {} : { html }) },

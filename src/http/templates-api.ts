@@ -2,6 +2,7 @@
 // delete, list, and preview with a given or the stored example context. A Fastify plugin that
 // buildApi registers, so the bearer token, the error format and the metrics apply as to emails.
 import type { FastifyInstance } from 'fastify';
+import { checkContext, checkStorableText } from '../email/storable.ts';
 import { PostOfficeError } from '../errors.ts';
 import { contentOf, type TemplateStore } from '../store/template-store.ts';
 import { checkSyntax, renderTemplate } from '../templates/render.ts';
@@ -59,6 +60,11 @@ export async function templatesApi(app: FastifyInstance, options: TemplatesApiOp
     if (body.text === undefined && body.html === undefined) {
       throw new PostOfficeError('VALIDATION_FAILED', 'text: a template needs text, html or both');
     }
+    for (const field of ['description', 'subject', 'text', 'html'] as const) {
+      const value = body[field];
+      if (value !== undefined) checkStorableText('INVALID_TEXT', field, value);
+    }
+    if (body.example_context !== undefined) checkContext('example_context', body.example_context);
     const error = checkSyntax({ subject: body.subject, text: body.text, html: body.html });
     if (error !== null) throw new PostOfficeError('INVALID_TEMPLATE', `${error.field}: ${error.message}`);
     requireDatabase();
@@ -125,6 +131,8 @@ export async function templatesApi(app: FastifyInstance, options: TemplatesApiOp
       request.body ??= {};
     },
   }, async (request) => {
+    // Refused as sending with this context would be.
+    if (request.body.context !== undefined) checkContext('context', request.body.context);
     requireDatabase();
     const { name } = request.params;
     const language = request.body.language ?? '';

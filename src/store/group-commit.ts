@@ -2,7 +2,10 @@
 // together in the next single multi-row INSERT; each request is answered only after the
 // statement holding its rows has committed. One row per commit caps PostgreSQL at a few
 // thousand emails a second; one statement for many rows reaches tens of thousands.
+// Sharing a statement must never share a failure: when one is refused for anything but a
+// database outage, the group is split and retried until each request has its own answer.
 import type { NewEmail } from '../email/message.ts';
+import { isDatabaseUnavailable } from '../errors.ts';
 
 type Flush = (emails: NewEmail[]) => Promise<void>;
 
@@ -38,13 +41,31 @@ export class GroupCommit {
     while (this.running < this.maxConcurrent && this.waiting.length > 0) {
       const group = this.takeGroup();
       this.running++;
-      this.flush(group.flatMap((waiter) => waiter.emails)).then(
-        () => group.forEach((waiter) => waiter.resolve()),
-        (err: unknown) => group.forEach((waiter) => waiter.reject(err)),
-      ).finally(() => {
+      this.commit(group).finally(() => {
         this.running--;
         this.drain();
       });
+    }
+  }
+
+  /**
+   * Commits the group in one statement. If PostgreSQL refuses it (a row it cannot store, say),
+   * each half is committed alone, down to single requests: one bad request among n costs about
+   * 2·log2(n) statements, and only its own promise rejects. An outage is answered at once — every
+   * retry would fail the same way, and the callers' 503 tells them to retry.
+   */
+  private async commit(group: Waiter[]): Promise<void> {
+    try {
+      await this.flush(group.flatMap((waiter) => waiter.emails));
+      group.forEach((waiter) => waiter.resolve());
+    } catch (err) {
+      if (group.length === 1 || isDatabaseUnavailable(err)) {
+        group.forEach((waiter) => waiter.reject(err));
+        return;
+      }
+      const half = Math.ceil(group.length / 2);
+      await this.commit(group.slice(0, half));
+      await this.commit(group.slice(half));
     }
   }
 

@@ -17,10 +17,22 @@ const api: Service = await startSidecar(databaseUrl, { POST_OFFICE_DISPATCHER: '
 const smallBody: Service = await startSidecar(databaseUrl, { POST_OFFICE_DISPATCHER: 'off', POST_OFFICE_MAX_BODY_BYTES: '2048' });
 const db: pg.Client = await connect(databaseUrl);
 let keys = 0;
+// Stored templates, so a context reaches the checks that come after the template lookup.
+for (const [name, template] of Object.entries({
+  welcome: { subject: 'Hi {{ user.name }}', text: 'Hello {{ user.name }}' },
+  // Filters that make what the context did not hold: NUL from "%00", half of a surrogate pair (split by UTF-16 unit).
+  decoded: { subject: 'Hi', text: '{{ v | url_decode }}' },
+  split: { subject: 'Hi {{ v | split: "" | first }}', text: 'x' },
+})) {
+  const stored = await fetch(`${api.apiUrl}/v1/templates/${name}`, {
+    method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(template),
+  });
+  if (stored.status !== 201) throw new Error(`storing the test template ${name} answered ${stored.status}`);
+}
 
 async function stored(): Promise<string> {
   const { rows } = await db.query(`SELECT (SELECT count(*) FROM emails) AS emails, (SELECT count(*) FROM email_logs) AS logs,
-    (SELECT count(*) FROM idempotency_keys) AS keys`);
+    (SELECT count(*) FROM idempotency_keys) AS keys, (SELECT count(*) FROM templates) AS templates`);
   return JSON.stringify(rows[0]);
 }
 
@@ -33,6 +45,11 @@ async function send(service: Service, method: string, path: string, body: string
 
 const ok = { from: 'sender@example.com', to: 'alice@example.com', subject: 'hello', text: 'hi' };
 const big = 'x'.repeat(4096);
+const templated = { from: 'sender@example.com', to: 'alice@example.com', template: 'welcome' };
+/** `levels` nested objects as JSON text, built without recursion (JSON.stringify would overflow). */
+const nested = (levels: number, leaf = '"x"') => `${'{"a":'.repeat(levels)}${leaf}${'}'.repeat(levels)}`;
+const nul = 'must not contain the NUL character (U+0000)';
+const surrogate = 'must not contain a lone surrogate';
 
 interface Case {
   name: string;
@@ -40,7 +57,7 @@ interface Case {
   body?: unknown;
   raw?: string;
   contentType?: string;
-  method?: 'GET' | 'POST';
+  method?: 'GET' | 'POST' | 'PUT';
   path?: string;
   service?: () => Service;
   status: number;
@@ -86,6 +103,50 @@ const cases: Case[] = [
   { name: 'a date without a time zone', body: { ...ok, expires_at: '2030-01-01T00:00:00' }, status: 400, code: 'VALIDATION_FAILED', field: 'expires_at' },
   { name: 'February 30th', body: { ...ok, scheduled_at: '2030-02-30T00:00:00Z' }, status: 400, code: 'VALIDATION_FAILED', field: 'scheduled_at' },
   { name: 'a leap second Date cannot hold', body: { ...ok, scheduled_at: '2016-12-31T23:59:60Z' }, status: 400, code: 'INVALID_SCHEDULE', field: 'scheduled_at' },
+  { name: 'year 0000 in scheduled_at', body: { ...ok, scheduled_at: '0000-01-01T00:00:00Z' }, status: 400, code: 'INVALID_SCHEDULE', field: "scheduled_at: '0000-01-01T00:00:00Z' is outside the years 1970 to 9999" },
+  { name: 'year 0000 in expires_at', body: { ...ok, expires_at: '0000-06-01T00:00:00Z' }, status: 400, code: 'INVALID_SCHEDULE', field: 'expires_at' },
+  { name: 'a date before 1970', body: { ...ok, scheduled_at: '1969-12-31T23:59:59Z' }, status: 400, code: 'INVALID_SCHEDULE', field: 'scheduled_at' },
+  { name: 'a date past 9999 in UTC', body: { ...ok, expires_at: '9999-12-31T23:00:00-05:00' }, status: 400, code: 'INVALID_SCHEDULE', field: 'expires_at' },
+  // Text PostgreSQL cannot store: NUL (jsonb refuses it) and lone surrogates (UTF-8 cannot encode them).
+  { name: 'NUL in the subject', body: { ...ok, subject: 'a\u0000b' }, status: 400, code: 'INVALID_HEADER', field: `subject: ${nul}` },
+  { name: 'NUL in text', body: { ...ok, text: 'a\u0000b' }, status: 400, code: 'INVALID_TEXT', field: `text: ${nul}` },
+  { name: 'NUL in html', body: { ...ok, html: '<p>\u0000</p>' }, status: 400, code: 'INVALID_TEXT', field: `html: ${nul}` },
+  { name: 'NUL in a header value', body: { ...ok, headers: { 'X-A': 'a\u0000' } }, status: 400, code: 'INVALID_HEADER', field: `headers.X-A: ${nul}` },
+  { name: 'NUL in a header name', body: { ...ok, headers: { 'X-\u0000': 'a' } }, status: 400, code: 'INVALID_HEADER', field: 'headers: "X-\\u0000" is not a valid header name' },
+  { name: 'NUL in a tag', body: { ...ok, tags: ['ok', '\u0000'] }, status: 400, code: 'INVALID_HEADER', field: `tags[1]: ${nul}` },
+  { name: 'NUL in a metadata value', body: { ...ok, metadata: { order: '1\u00002' } }, status: 400, code: 'INVALID_HEADER', field: `metadata.order: ${nul}` },
+  { name: 'NUL in a metadata key', body: { ...ok, metadata: { 'or\u0000der': '1' } }, status: 400, code: 'INVALID_HEADER', field: `metadata: the key "or\\u0000der" ${nul}` },
+  { name: 'NUL in an attachment filename', body: { ...ok, attachments: [{ filename: 'a\u0000.txt', content: 'aGVsbG8=' }] }, status: 400, code: 'INVALID_ATTACHMENT', field: `attachments[0].filename: ${nul}` },
+  { name: 'NUL in an attachment content_type', body: { ...ok, attachments: [{ filename: 'a.txt', content: 'aGVsbG8=', content_type: 'text/plain; name="\u0000"' }] }, status: 400, code: 'INVALID_ATTACHMENT', field: `attachments[0].content_type: ${nul}` },
+  { name: 'NUL in an attachment content_id', body: { ...ok, attachments: [{ filename: 'a.png', content: 'aGVsbG8=', content_id: 'logo\u0000' }] }, status: 400, code: 'INVALID_ATTACHMENT', field: `attachments[0].content_id: ${nul}` },
+  { name: 'NUL in a display name', body: { ...ok, to: 'Bob\u0000 <bob@example.com>' }, status: 400, code: 'INVALID_ADDRESS', field: 'to[0]' },
+  { name: 'NUL in a context value', body: { ...templated, render_on_delivery: true, context: { user: { name: 'a\u0000' } } }, status: 400, code: 'INVALID_TEXT', field: `context.user.name: ${nul}` },
+  { name: 'NUL in a context key', body: { ...templated, render_on_delivery: true, context: { user: { 'na\u0000me': 'a' } } }, status: 400, code: 'INVALID_TEXT', field: `context.user: the key "na\\u0000me" ${nul}` },
+  { name: 'NUL in a context rendered now', body: { ...templated, context: { list: [1, { name: '\u0000' }] } }, status: 400, code: 'INVALID_TEXT', field: `context.list[1].name: ${nul}` },
+  { name: 'a lone surrogate in the subject', body: { ...ok, subject: 'a\ud800b' }, status: 400, code: 'INVALID_HEADER', field: `subject: ${surrogate}` },
+  { name: 'a lone surrogate in text', body: { ...ok, text: 'a\udc00' }, status: 400, code: 'INVALID_TEXT', field: `text: ${surrogate}` },
+  { name: 'a lone surrogate in html', body: { ...ok, html: '\ud83d' }, status: 400, code: 'INVALID_TEXT', field: `html: ${surrogate}` },
+  { name: 'a lone surrogate in a display name', body: { ...ok, to: '\ud800 <bob@example.com>' }, status: 400, code: 'INVALID_ADDRESS', field: 'to[0]' },
+  { name: 'a lone surrogate in a template context', body: { ...templated, render_on_delivery: true, context: { user: { name: 'a\ud800b' } } }, status: 400, code: 'INVALID_TEXT', field: `context.user.name: ${surrogate}` },
+  { name: 'a lone surrogate in a context rendered now', body: { ...templated, context: { user: { name: 'a\ud800b' } } }, status: 400, code: 'INVALID_TEXT', field: `context.user.name: ${surrogate}` },
+  { name: 'a NUL made by a template filter', body: { ...templated, template: 'decoded', context: { v: '%00' } }, status: 400, code: 'TEMPLATE_RENDER_FAILED', field: `context: template 'decoded' (default language): the rendered text ${nul}` },
+  { name: 'a lone surrogate made by a template filter', body: { ...templated, template: 'split', context: { v: '\u{1F600}' } }, status: 400, code: 'TEMPLATE_RENDER_FAILED', field: `context: template 'split' (default language): the rendered subject ${surrogate}` },
+  { name: 'a batch where only email 2 holds a NUL', path: '/v1/emails/batch', body: { emails: [ok, ok, { ...ok, text: '\u0000' }, ok] }, status: 400, code: 'INVALID_TEXT', field: `emails[2].text: ${nul}` },
+  // Nesting: a context walked without recursion, at most 64 levels deep.
+  { name: 'a 5,000-level context rendered on delivery', raw: JSON.stringify({ ...templated, render_on_delivery: true }).replace(/}$/, `,"context":${nested(5000)}}`), status: 400, code: 'VALIDATION_FAILED', field: 'context: nested deeper than 64 levels' },
+  { name: 'a 65-level context rendered now', raw: JSON.stringify(templated).replace(/}$/, `,"context":${nested(65)}}`), status: 400, code: 'VALIDATION_FAILED', field: 'context: nested deeper than 64 levels' },
+  { name: 'a 100,000-level context', raw: JSON.stringify(templated).replace(/}$/, `,"context":${nested(100_000)}}`), status: 400, code: 'VALIDATION_FAILED', field: 'context: nested deeper than 64 levels' },
+  { name: 'a 100,000-level array in a context', raw: JSON.stringify(templated).replace(/}$/, `,"context":{"a":${'['.repeat(100_000)}${']'.repeat(100_000)}}}`), status: 400, code: 'VALIDATION_FAILED', field: 'context: nested deeper than 64 levels' },
+  { name: 'a 100,000-level batch email', path: '/v1/emails/batch', raw: `{"emails":[${JSON.stringify(ok)},${JSON.stringify(templated).replace(/}$/, `,"context":${nested(100_000)}}`)}]}`, status: 400, code: 'VALIDATION_FAILED', field: 'emails[1].context: nested deeper than 64 levels' },
+  { name: 'a 100,000-level unknown field', raw: JSON.stringify(ok).replace(/}$/, `,"extra":${nested(100_000)}}`), status: 400, code: 'VALIDATION_FAILED', field: /^body: unknown field 'extra'$/ },
+  { name: 'a 100,000-level body', raw: nested(100_000), status: 400, code: 'VALIDATION_FAILED', field: /^body: / },
+  // Templates are stored too, and a preview renders as sending would.
+  { name: 'NUL in a template subject', method: 'PUT', path: '/v1/templates/hostile', body: { subject: 'Hi\u0000', text: 'x' }, status: 400, code: 'INVALID_TEXT', field: `subject: ${nul}` },
+  { name: 'a lone surrogate in a template html', method: 'PUT', path: '/v1/templates/hostile', body: { subject: 'Hi', html: '<p>\udfff</p>' }, status: 400, code: 'INVALID_TEXT', field: `html: ${surrogate}` },
+  { name: 'NUL in a template description', method: 'PUT', path: '/v1/templates/hostile', body: { subject: 'Hi', text: 'x', description: '\u0000' }, status: 400, code: 'INVALID_TEXT', field: `description: ${nul}` },
+  { name: 'NUL in a template example_context', method: 'PUT', path: '/v1/templates/hostile', body: { subject: 'Hi', text: 'x', example_context: { a: ['\u0000'] } }, status: 400, code: 'INVALID_TEXT', field: `example_context.a[0]: ${nul}` },
+  { name: 'a 5,000-level template example_context', method: 'PUT', path: '/v1/templates/hostile', raw: `{"subject":"Hi","text":"x","example_context":${nested(5000)}}`, status: 400, code: 'VALIDATION_FAILED', field: 'example_context: nested deeper than 64 levels' },
+  { name: 'a 100,000-level preview context', path: '/v1/templates/welcome/preview', raw: `{"context":${nested(100_000)}}`, status: 400, code: 'VALIDATION_FAILED', field: 'context: nested deeper than 64 levels' },
   // Shape and types.
   { name: 'unknown field (a typo)', body: { ...ok, sujbect: 'hello' }, status: 400, code: 'VALIDATION_FAILED', field: /^body: unknown field 'sujbect'$/ },
   { name: 'unknown attachment field', body: { ...ok, attachments: [{ filename: 'a.txt', content: 'aGVsbG8=', cid: 'x' }] }, status: 400, code: 'VALIDATION_FAILED', field: /^attachments\[0\]: unknown field 'cid'/ },
@@ -125,7 +186,7 @@ for (const c of cases) {
   const method = c.method ?? 'POST';
   const withBody = c.body !== undefined || c.raw !== undefined;
   test(`bad input: ${c.name}`, async () => {
-    for (const keyed of method === 'POST' && withBody ? [false, true] : [false]) {
+    for (const keyed of method === 'POST' && withBody && !(c.path ?? '').startsWith('/v1/templates') ? [false, true] : [false]) {
       const headers: Record<string, string> = {};
       if (withBody) headers['content-type'] = c.contentType ?? 'application/json';
       if (keyed) headers['idempotency-key'] = `bad-input-${++keys}`;
