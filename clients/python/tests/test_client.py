@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from post_office_client import (
-    Client, IdempotencyKeyReused, InvalidRequest, InvalidState, NotFound, QueuedEmail, Unauthorized,
+    Client, IdempotencyKeyReused, InvalidRequest, InvalidState, NotFound, PartialBatchError, QueuedEmail, Unauthorized,
 )
 
 from .conftest import SENDER, wait_for_status
@@ -98,6 +98,21 @@ def test_batch_answers_in_request_order(client: Client) -> None:
     assert [client.get(q.id)["to"] for q in queued] == [[f"batch{i}@example.com"] for i in range(3)]
     with pytest.raises(ValueError, match="emails: a batch holds 1 to 1000 emails, got 0"):
         client.enqueue_batch([])
+
+
+def test_enqueue_many_reports_what_earlier_chunks_queued(client: Client) -> None:
+    # Scheduled far ahead, so the 1000 stored ones wait instead of being written to the outbox.
+    later = (datetime.now(timezone.utc) + timedelta(days=30)).isoformat()
+    emails = [{"from": SENDER, "to": f"chunk{i}@example.com", "subject": "Chunked", "text": "x", "scheduled_at": later}
+              for i in range(1000)]
+    emails.append({**emails[0], "to": "bob@"})
+    with pytest.raises(PartialBatchError) as partial:
+        client.enqueue_many(emails)
+    assert partial.value.code == "INVALID_ADDRESS"
+    assert str(partial.value) == ("400 INVALID_ADDRESS: emails[0].to[0]: 'bob@' is not a valid address "
+                                  "(in the batch starting at email 1000; the emails before it were queued)")
+    assert len(partial.value.accepted) == 1000
+    assert client.get(partial.value.accepted[-1].id)["to"] == ["chunk999@example.com"]
 
 
 def test_templates(client: Client) -> None:

@@ -28,8 +28,9 @@ class PartialBatchError(PostOfficeError):
     """A chunk of ``enqueue_many`` failed; ``accepted`` holds the emails the earlier chunks queued."""
 
     def __init__(self, cause: PostOfficeError, accepted: list[QueuedEmail]) -> None:
-        super().__init__(f"{cause} (after {len(accepted)} emails were queued)", code=cause.code,
-                         status=cause.status, retry_after=cause.retry_after)
+        # The API numbers emails within their batch; this batch started after the accepted ones.
+        super().__init__(f"{cause.message} (in the batch starting at email {len(accepted)}; the emails before it "
+                         "were queued)", code=cause.code, status=cause.status, retry_after=cause.retry_after)
         self.accepted = accepted
 
 
