@@ -50,6 +50,7 @@ def test_attachments_and_an_inline_image_arrive_byte_faithful(sidecar, client, t
     assert eml["Subject"] == "Your order №1234"
     assert eml["To"] == "Bob <bob@example.com>"
     assert eml["Cc"] == "cc@example.com"
+    assert eml["Bcc"] == "audit@example.com"  # the outbox keeps Bcc so the .eml names every recipient
     assert eml["Reply-To"] == "Support <support@example.com>"
     assert eml["X-Order"] == "1234"
     assert eml.get_body(("plain",)).get_content() == "Thanks, Bob.\n"
