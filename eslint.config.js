@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', '.tools/', '.post-office/', 'helm/'] },
+  { ignores: ['node_modules/', '.tools/', '.post-office/', 'helm/', 'dist/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

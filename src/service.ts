@@ -25,6 +25,7 @@ import { RateLimitStore } from './store/rate-limit-store.ts';
 import { RetentionStore } from './store/retention-store.ts';
 import { QueueStore } from './store/store.ts';
 import { CleanupJob, DEFAULT_BATCH_SIZE, DEFAULT_BLOB_MARGIN_SECONDS } from './retention/cleanup-job.ts';
+import { inlineRenderer } from './templates/renderer.ts';
 import { WorkerPool } from './worker/pool.ts';
 
 export interface Service {
@@ -116,14 +117,16 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
   const wake = () => delivery?.loop.wake();
   const listener = delivery && config.listen ? new NotifyListener(databaseUrl, wake, logger) : undefined;
 
+  // Templates render in the worker threads, off the event loop that serves the API, when there are any.
+  const renderer = delivery?.pool ?? inlineRenderer;
   const enqueuer = new Enqueuer({
     backends: config.backends,
     defaultFrom: config.defaultFrom,
     maxAttempts: config.maxAttempts,
     // Leave pool connections for delivery and reads.
     maxConcurrentCommits: Math.max(1, config.dbPoolMax - 2),
-  }, { store, health, metrics, wake });
-  const api = await buildApi({ config, store, health, metrics, logger, enqueuer, wake });
+  }, { store, health, metrics, wake, renderer });
+  const api = await buildApi({ config, store, health, metrics, logger, enqueuer, wake, renderer });
   await admin.register(adminRoutes, { health, metrics, pool: delivery?.pool, breaker: delivery?.breaker });
 
   await delivery?.pool.ready();

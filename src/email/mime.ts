@@ -1,5 +1,4 @@
 // RFC 5322 message bytes, built by nodemailer's MailComposer (never by hand).
-import MailComposer from 'nodemailer/lib/mail-composer/index.js';
 import type { EmailMessage } from './message.ts';
 
 function domainOf(address: string): string {
@@ -20,7 +19,9 @@ export interface MimeOptions {
   messageIdDomain?: string;
 }
 
-export function buildMime(message: EmailMessage, options: MimeOptions = {}): Promise<Buffer> {
+/** The message as MIME bytes; nodemailer's composer is loaded on first use (by the threads that need it). */
+export async function buildMime(message: EmailMessage, options: MimeOptions = {}): Promise<Buffer> {
+  const { default: MailComposer } = await import('nodemailer/lib/mail-composer/index.js');
   const composer = new MailComposer({
     from: message.from,
     to: message.to,

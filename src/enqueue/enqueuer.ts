@@ -13,6 +13,7 @@ import { maxMessageBytes } from '../providers/limits.ts';
 import type { BackendSettings } from '../providers/registry.ts';
 import { GroupCommit } from '../store/group-commit.ts';
 import type { QueueStore } from '../store/store.ts';
+import type { Renderer } from '../templates/renderer.ts';
 import { applyTemplates, type TemplateLookup } from './templates.ts';
 
 export interface EnqueuerOptions {
@@ -29,6 +30,8 @@ export interface EnqueuerDeps {
   metrics: MainMetrics;
   /** Called after emails are committed, so a local dispatcher can start on them at once. */
   wake: () => void;
+  /** Renders templates at enqueue (the worker pool, when this sidecar has one). */
+  renderer: Renderer;
 }
 
 /** An Idempotency-Key and what identifies the request it was first used with. */
@@ -91,7 +94,7 @@ export class Enqueuer {
   /** Validates every email, applies their templates, then checks each against its backend's size limit. */
   private async prepare(bodies: readonly EmailRequest[], prefix: (index: number) => string): Promise<NewEmail[]> {
     const items = bodies.map((body, index) => ({ email: validateEmail(body, this.validation, prefix(index)), prefix: prefix(index) }));
-    const emails = await applyTemplates(items, this.templates);
+    const emails = await applyTemplates(items, this.templates, this.deps.renderer);
     // After rendering, so the bodies count.
     emails.forEach((email, index) => checkMessageSize(email, this.sizeLimits.get(email.backend)!, prefix(index)));
     return emails;

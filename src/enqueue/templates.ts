@@ -4,8 +4,8 @@
 import type { NewEmail } from '../email/message.ts';
 import { unstorableReason } from '../email/storable.ts';
 import { PostOfficeError } from '../errors.ts';
+import type { Renderer } from '../templates/renderer.ts';
 import { templateKey, templateLabel, type TemplateContent, type TemplateKey } from '../templates/template.ts';
-import { renderTemplate } from '../templates/render.ts';
 
 export interface TemplateLookup {
   resolve(keys: readonly TemplateKey[]): Promise<Map<string, TemplateContent>>;
@@ -21,12 +21,13 @@ export interface Enqueued {
  * Returns the emails with their templates applied, or throws UNKNOWN_TEMPLATE or
  * TEMPLATE_RENDER_FAILED naming the email's field — before anything is stored.
  */
-export async function applyTemplates(items: readonly Enqueued[], lookup: TemplateLookup): Promise<NewEmail[]> {
+export async function applyTemplates(items: readonly Enqueued[], lookup: TemplateLookup, renderer: Renderer): Promise<NewEmail[]> {
   const refs = items.flatMap((item) => (item.email.message.template === undefined ? [] : [item.email.message.template]));
   // The common case, an email without a template, costs no query.
   if (refs.length === 0) return items.map((item) => item.email);
   const found = await lookup.resolve(refs);
-  return items.map(({ email, prefix }) => {
+  // Rendered side by side: with a worker pool, each render may take another core.
+  return Promise.all(items.map(async ({ email, prefix }) => {
     const { template: ref, ...message } = email.message;
     if (ref === undefined) return email;
     const content = found.get(templateKey(ref));
@@ -35,7 +36,7 @@ export async function applyTemplates(items: readonly Enqueued[], lookup: Templat
       throw new PostOfficeError('UNKNOWN_TEMPLATE', `${prefix}template: no template '${ref.name}' in ${languages}`);
     }
     if (email.renderOnDelivery) return email;
-    const result = renderTemplate(content, ref.context);
+    const result = await renderer.render(content, ref.context);
     if (!result.ok) {
       throw new PostOfficeError('TEMPLATE_RENDER_FAILED', `${prefix}context: ${templateLabel(content.name, content.language)}: ${result.message}`);
     }
@@ -52,5 +53,5 @@ export async function applyTemplates(items: readonly Enqueued[], lookup: Templat
       ...email,
       message: { ...message, subject, ...(text === null ? {} : { text }), ...(html === null ? {} : { html }) },
     };
-  });
+  }));
 }

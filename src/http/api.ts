@@ -12,6 +12,7 @@ import type { Enqueuer } from '../enqueue/enqueuer.ts';
 import { PostOfficeError, isDatabaseUnavailable } from '../errors.ts';
 import type { MainMetrics } from '../metrics/main-metrics.ts';
 import type { QueueStore } from '../store/store.ts';
+import type { Renderer } from '../templates/renderer.ts';
 import { version } from '../version.ts';
 import { emailsApi } from './emails-api.ts';
 import { handleError, handleNotFound } from './errors.ts';
@@ -24,6 +25,8 @@ export interface ApiDeps {
   metrics: MainMetrics;
   logger: Logger;
   enqueuer: Enqueuer;
+  /** Checks and renders templates for the templates API. */
+  renderer: Renderer;
   /** Called when emails become due (a requeue), so a local dispatcher can start on them. */
   wake: () => void;
 }
@@ -101,7 +104,7 @@ export async function buildApi(deps: ApiDeps) {
   }
 
   await app.register(emailsApi, { enqueuer: deps.enqueuer, store, requireDatabase, maxAttempts: config.maxAttempts, wake: deps.wake });
-  await app.register(templatesApi, { templates: store.templates, requireDatabase });
+  await app.register(templatesApi, { templates: store.templates, requireDatabase, renderer: deps.renderer });
 
   return app;
 }

@@ -5,7 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import { checkContext, checkStorableText } from '../email/storable.ts';
 import { PostOfficeError } from '../errors.ts';
 import { contentOf, type TemplateStore } from '../store/template-store.ts';
-import { checkSyntax, renderTemplate } from '../templates/render.ts';
+import type { Renderer } from '../templates/renderer.ts';
 import { templateLabel } from '../templates/template.ts';
 import * as schema from './schemas.ts';
 
@@ -13,6 +13,8 @@ export interface TemplatesApiOptions {
   templates: TemplateStore;
   /** Throws DATABASE_UNAVAILABLE while the database is known to be down. */
   requireDatabase: () => void;
+  /** Checks and renders templates (in the worker pool when there is one). */
+  renderer: Renderer;
 }
 
 interface TemplateBody {
@@ -44,7 +46,7 @@ function languageOf(query: Query, body?: { language?: string }): string {
 }
 
 export async function templatesApi(app: FastifyInstance, options: TemplatesApiOptions): Promise<void> {
-  const { templates, requireDatabase } = options;
+  const { templates, requireDatabase, renderer } = options;
 
   app.put<{ Params: Params; Querystring: Query; Body: TemplateBody }>('/v1/templates/:name', {
     schema: {
@@ -65,7 +67,7 @@ export async function templatesApi(app: FastifyInstance, options: TemplatesApiOp
       if (value !== undefined) checkStorableText('INVALID_TEXT', field, value);
     }
     if (body.example_context !== undefined) checkContext('example_context', body.example_context);
-    const error = checkSyntax({ subject: body.subject, text: body.text, html: body.html });
+    const error = await renderer.checkSyntax({ subject: body.subject, text: body.text, html: body.html });
     if (error !== null) throw new PostOfficeError('INVALID_TEMPLATE', `${error.field}: ${error.message}`);
     requireDatabase();
     const { template, created } = await templates.put({
@@ -139,7 +141,7 @@ export async function templatesApi(app: FastifyInstance, options: TemplatesApiOp
     // The same fallback as sending: a missing translation previews the default.
     const found = await templates.get(name, language, { fallback: true });
     if (found === null) throw notFound(name, language, true);
-    const result = renderTemplate(contentOf(found), request.body.context ?? found.example_context ?? {});
+    const result = await renderer.render(contentOf(found), request.body.context ?? found.example_context ?? {});
     if (!result.ok) {
       throw new PostOfficeError('TEMPLATE_RENDER_FAILED', `context: ${templateLabel(found.name, found.language)}: ${result.message}`);
     }

@@ -1,7 +1,6 @@
 // DKIM settings for the adapters that send raw MIME (SMTP, SES), with nodemailer's names in
 // snake_case: {"domain_name", "key_selector", "private_key"}. Signing is nodemailer's own.
 import { createPrivateKey } from 'node:crypto';
-import DKIM from 'nodemailer/lib/dkim/index.js';
 import { isDomainName } from '../email/addresses.ts';
 import { SettingsError } from './settings.ts';
 
@@ -79,6 +78,7 @@ export function nodemailerDkim(settings: DkimSettings): NodemailerDkim {
 
 /** Adds a DKIM-Signature header to raw MIME, for APIs that take the message bytes (SES). */
 export async function signMime(mime: Buffer, settings: DkimSettings): Promise<Buffer> {
+  const { default: DKIM } = await import('nodemailer/lib/dkim/index.js');
   // No cacheDir: the message is signed in memory and its body is never written to disk.
   const signed = new DKIM(nodemailerDkim(settings)).sign(mime);
   const chunks: Buffer[] = [];

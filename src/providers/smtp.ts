@@ -5,7 +5,6 @@
 // maxRequeues is 0: when a connection drops mid-send, nodemailer would otherwise quietly send
 // the message again on a new connection, behind the queue's back. Here the drop comes back as
 // a retryable outcome, and the queue — which counts attempts and honours backoff — decides.
-import nodemailer from 'nodemailer';
 import type { EmailMessage } from '../email/message.ts';
 import { buildMime, messageId } from '../email/mime.ts';
 import { nodemailerDkim, optionalDkim, type DkimSettings } from './dkim.ts';
@@ -119,7 +118,9 @@ export const smtp: ProviderKind<SmtpSettings> = {
   },
   secrets: (settings) => [settings.auth?.pass, settings.dkim?.private_key],
   create(settings) {
-    const transport = nodemailer.createTransport({
+    // Loaded here, in the worker threads that send through SMTP: the main thread only parses
+    // the settings and never pays for nodemailer.
+    const pooled = import('nodemailer').then(({ default: nodemailer }) => nodemailer.createTransport({
       pool: true,
       host: settings.host,
       port: settings.port,
@@ -131,7 +132,7 @@ export const smtp: ProviderKind<SmtpSettings> = {
       maxRequeues: 0,
       idleTimeout: settings.idle_timeout_seconds * 1000,
       dkim: settings.dkim === undefined ? undefined : nodemailerDkim(settings.dkim),
-    });
+    }));
     return {
       async send(message: EmailMessage, context) {
         // The Bcc header stays out of the bytes; the envelope carries every recipient.
@@ -140,6 +141,7 @@ export const smtp: ProviderKind<SmtpSettings> = {
         const deadline = new AbortController();
         const timer = setTimeout(() => deadline.abort(), context.timeoutMs);
         try {
+          const transport = await pooled;
           await transport.sendMail({ raw, envelope, signal: deadline.signal });
           return { outcome: 'ok', providerMessageId: messageId(message, context.messageIdDomain) };
         } catch (err) {
@@ -152,6 +154,7 @@ export const smtp: ProviderKind<SmtpSettings> = {
         // nodemailer's close() ends idle sockets without a word; RFC 5321 asks for QUIT first.
         // A connection still finishing a message says QUIT as soon as it is released, ahead of
         // the pool's own listener, which would otherwise end it silently.
+        const transport = await pooled;
         const resources = (transport.transporter as { _connections?: PoolResource[] })._connections ?? [];
         const closed = resources.map((resource) => new Promise<void>((resolve) => {
           resource.once('close', resolve);

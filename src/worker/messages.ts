@@ -40,6 +40,12 @@ export interface SendBatchTask {
   emails: Array<Omit<SendTask, 'backend'>>;
 }
 
+/** A template to render at enqueue or for a preview: one Piscina task, answered with its result. */
+export interface RenderTask {
+  template: TemplateContent;
+  context: Record<string, unknown>;
+}
+
 /** Main thread → every worker, on the control channel. */
 export type ControlRequest = { type: 'collect'; requestId: number } | { type: 'close'; requestId: number };
 

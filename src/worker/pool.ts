@@ -6,13 +6,16 @@ import { Piscina } from 'piscina';
 import type { MetricObjectWithValues, MetricValue } from 'prom-client';
 import type { Config } from '../config.ts';
 import { version } from '../version.ts';
-import type { ControlReply, ControlRequest, SendBatchTask, SendOutcome, SendTask, WorkerSetup } from './messages.ts';
+import type { Renderer, SyntaxProblem } from '../templates/renderer.ts';
+import type { RenderResult, TemplateContent, TemplateField } from '../templates/template.ts';
+import type { ControlReply, ControlRequest, RenderTask, SendBatchTask, SendOutcome, SendTask, WorkerSetup } from './messages.ts';
 
 export type WorkerMetrics = MetricObjectWithValues<MetricValue<string>>[];
 
-export class WorkerPool {
+/** The thread pool: sends emails, and renders templates off the event loop that serves the API. */
+export class WorkerPool implements Renderer {
   readonly capacity: number;
-  private readonly piscina: Piscina<SendTask | SendBatchTask, SendOutcome | SendOutcome[]>;
+  private readonly piscina: Piscina;
   private readonly control: BroadcastChannel;
   private readonly pending = new Map<number, (reply: ControlReply) => void>();
   /** threadId → stable slot "0".."N-1"; a replaced thread takes the lowest free slot. */
@@ -35,7 +38,8 @@ export class WorkerPool {
     const tasksPerThread = config.httpConnections * 2;
     this.capacity = config.threads * tasksPerThread;
     this.piscina = new Piscina({
-      filename: new URL('./worker.ts', import.meta.url).href,
+      // The built worker beside the built pool (dist/), the TypeScript one beside the source.
+      filename: new URL(import.meta.url.endsWith('.ts') ? './worker.ts' : './worker.js', import.meta.url).href,
       minThreads: config.threads,
       maxThreads: config.threads,
       idleTimeout: Number.POSITIVE_INFINITY,
@@ -60,6 +64,14 @@ export class WorkerPool {
   /** Several emails of one backend in one task, through its batch endpoint; outcomes in order. */
   runBatch(task: SendBatchTask): Promise<SendOutcome[]> {
     return this.piscina.run(task, { name: 'sendBatch' }) as Promise<SendOutcome[]>;
+  }
+
+  render(template: TemplateContent, context: Record<string, unknown>): Promise<RenderResult> {
+    return this.piscina.run({ template, context } satisfies RenderTask, { name: 'render' }) as Promise<RenderResult>;
+  }
+
+  checkSyntax(parts: Partial<Record<TemplateField, string>>): Promise<SyntaxProblem> {
+    return this.piscina.run(parts, { name: 'checkSyntax' }) as Promise<SyntaxProblem>;
   }
 
   /** Asks every live thread and gathers what arrives within the timeout. */

@@ -4,11 +4,10 @@
 // email's log with the reason.
 import type { EmailMessage } from '../email/message.ts';
 import type { SendOutcome, SendTask } from './messages.ts';
-import { renderTemplate } from '../templates/render.ts';
 import { templateLabel } from '../templates/template.ts';
 
 /** The message to send — rendered when it names a template — or the permanent failure to record. */
-export function renderOnDelivery(task: SendTask): EmailMessage | SendOutcome {
+export async function renderOnDelivery(task: SendTask): Promise<EmailMessage | SendOutcome> {
   const { template: ref, ...message } = task.message;
   if (ref === undefined) return task.message;
   const content = task.template;
@@ -16,6 +15,8 @@ export function renderOnDelivery(task: SendTask): EmailMessage | SendOutcome {
     const languages = ref.language === '' ? 'the default language' : `'${ref.language}' or the default language`;
     return { outcome: 'permanent', code: 'UNKNOWN_TEMPLATE', message: `template '${ref.name}' no longer exists in ${languages}` };
   }
+  // The template engines load in the threads that render, on first use.
+  const { renderTemplate } = await import('../templates/render.ts');
   const result = renderTemplate(content, ref.context);
   if (!result.ok) {
     return { outcome: 'permanent', code: 'TEMPLATE_RENDER_FAILED', message: `${templateLabel(content.name, content.language)}: ${result.message}` };

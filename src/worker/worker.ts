@@ -14,7 +14,9 @@ import type { Provider, SendContext } from '../providers/provider.ts';
 import { createProvider, providerOrigin } from '../providers/registry.ts';
 import { renderOnDelivery } from './render-on-delivery.ts';
 import { createWorkerAgent } from './agent.ts';
-import type { ControlReply, ControlRequest, SendBatchTask, SendOutcome, SendTask, WorkerSetup } from './messages.ts';
+import type { SyntaxProblem } from '../templates/renderer.ts';
+import type { RenderResult, TemplateField } from '../templates/template.ts';
+import type { ControlReply, ControlRequest, RenderTask, SendBatchTask, SendOutcome, SendTask, WorkerSetup } from './messages.ts';
 import { overrideRecipients } from './recipient-override.ts';
 
 const setup = workerData as WorkerSetup;
@@ -67,8 +69,8 @@ const unknownBackend = (backend: string): SendOutcome => ({ outcome: 'permanent'
  * work, so here in the worker), with the recipient override applied just before the adapter so no
  * provider path skips it — or the outcome that makes sending it pointless.
  */
-function prepared(task: SendTask): EmailMessage | SendOutcome {
-  const message = renderOnDelivery(task);
+async function prepared(task: SendTask): Promise<EmailMessage | SendOutcome> {
+  const message = await renderOnDelivery(task);
   return 'outcome' in message ? message : overrideRecipients(message, setup.overrideRecipients);
 }
 
@@ -79,6 +81,18 @@ function counted(backend: string, results: readonly SendOutcome[]): void {
   }
 }
 
+/** Renders a template for the main thread (enqueue, preview); the engines load on first use. */
+export async function render(task: RenderTask): Promise<RenderResult> {
+  const { renderTemplate } = await import('../templates/render.ts');
+  return renderTemplate(task.template, task.context);
+}
+
+/** Checks a template's syntax for the main thread (saving a template). */
+export async function checkSyntax(parts: Partial<Record<TemplateField, string>>): Promise<SyntaxProblem> {
+  const { checkSyntax: check } = await import('../templates/render.ts');
+  return check(parts);
+}
+
 /** Sends one email. Never throws: every failure comes back as a classified outcome. */
 export default async function send(task: SendTask): Promise<SendOutcome> {
   const provider = providers.get(task.backend);
@@ -87,7 +101,7 @@ export default async function send(task: SendTask): Promise<SendOutcome> {
   const stopTimer = metrics.sendDuration.startTimer({ backend: task.backend });
   let result: SendOutcome;
   try {
-    const message = prepared(task);
+    const message = await prepared(task);
     result = 'outcome' in message ? message : await provider.send(message, context);
   } catch (err) {
     result = adapterError(err);
@@ -109,15 +123,15 @@ export async function sendBatch(task: SendBatchTask): Promise<SendOutcome[]> {
   const stopTimer = metrics.sendDuration.startTimer({ backend: task.backend });
   const results: Array<SendOutcome | undefined> = [];
   const ready: Array<{ index: number; message: EmailMessage }> = [];
-  task.emails.forEach((email, index) => {
+  for (const [index, email] of task.emails.entries()) {
     try {
-      const message = prepared({ backend: task.backend, ...email });
+      const message = await prepared({ backend: task.backend, ...email });
       if ('outcome' in message) results[index] = message;
       else ready.push({ index, message });
     } catch (err) {
       results[index] = adapterError(err);
     }
-  });
+  }
   const messages = ready.map((entry) => entry.message);
   let sent: SendOutcome[];
   try {

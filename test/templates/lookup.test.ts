@@ -7,6 +7,7 @@ import pg from 'pg';
 import { validateEmail, type EmailRequest } from '../../src/email/validate.ts';
 import { QueueStore } from '../../src/store/store.ts';
 import { applyTemplates } from '../../src/enqueue/templates.ts';
+import { inlineRenderer } from '../../src/templates/renderer.ts';
 import { defer } from '../helpers/cleanup.ts';
 import { createTestDatabase } from '../helpers/database.ts';
 
@@ -40,7 +41,7 @@ test('a batch reads each distinct template once, in one query', async () => {
   const bodies: EmailRequest[] = Array.from({ length: 300 }, (_, n) => ({
     template: ['welcome', 'receipt'][n % 2], language: ['de', 'fr', ''][n % 3], context: { n },
   }));
-  const { result: emails, queries: used } = await counted(() => applyTemplates(items(bodies), store.templates));
+  const { result: emails, queries: used } = await counted(() => applyTemplates(items(bodies), store.templates, inlineRenderer));
   assert.equal(used, 1);
   assert.equal(emails[0]?.message.subject, 'Willkommen 0', 'welcome in de');
   assert.equal(emails[1]?.message.subject, 'Receipt 1', 'receipt has no fr: the default');
@@ -49,7 +50,7 @@ test('a batch reads each distinct template once, in one query', async () => {
 });
 
 test('emails without a template cost no query', async () => {
-  const { queries: used } = await counted(() => applyTemplates(items([{ subject: 'a', text: 'b' }, { subject: 'c', html: 'd' }]), store.templates));
+  const { queries: used } = await counted(() => applyTemplates(items([{ subject: 'a', text: 'b' }, { subject: 'c', html: 'd' }]), store.templates, inlineRenderer));
   assert.equal(used, 0);
 });
 
@@ -60,7 +61,7 @@ test('a claim brings the templates of emails rendered on delivery, in one more q
     { template: 'receipt', context: { n: 3 }, render_on_delivery: true },
     { subject: 'plain', text: 'plain' },
   ];
-  await store.insertEmails(await applyTemplates(items(bodies), store.templates), 3);
+  await store.insertEmails(await applyTemplates(items(bodies), store.templates, inlineRenderer), 3);
   const { result: claimed, queries: used } = await counted(() => store.leases.claim('tester', 10, 60));
   assert.equal(used, 2, 'the claim and one template query (no attachments)');
   const bySubjectOrTemplate = new Map(claimed.map((email) => [email.message.template?.context.n ?? email.message.subject, email]));

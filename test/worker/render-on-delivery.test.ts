@@ -15,29 +15,29 @@ const welcome: TemplateContent = {
   html: '<p>Hallo {{ user.name }}</p>', strictVariables: true, textFromHtml: true, inlineCss: false,
 };
 
-test('a message without a template is sent as it is', () => {
+test('a message without a template is sent as it is', async () => {
   const plain = { ...message, subject: 'Hi', text: 'hi' };
-  assert.equal(renderOnDelivery({ backend: 'default', message: plain }), plain);
+  assert.equal(await renderOnDelivery({ backend: 'default', message: plain }), plain);
 });
 
-test('a message with a template comes out rendered, without the template reference', () => {
+test('a message with a template comes out rendered, without the template reference', async () => {
   const task = { backend: 'default', message: { ...message, template: { name: 'welcome', language: 'de', context: { user: { name: '<Bob>' } } } }, template: welcome };
-  assert.deepEqual(renderOnDelivery(task), {
+  assert.deepEqual(await renderOnDelivery(task), {
     ...message, subject: 'Willkommen, <Bob>', html: '<p>Hallo &lt;Bob&gt;</p>', text: 'Hallo <Bob>',
   });
 });
 
-test('a render failure is a permanent TEMPLATE_RENDER_FAILED naming the template and the variable', () => {
+test('a render failure is a permanent TEMPLATE_RENDER_FAILED naming the template and the variable', async () => {
   const task = { backend: 'default', message: { ...message, template: { name: 'welcome', language: 'de', context: { user: {} } } }, template: welcome };
-  assert.deepEqual(renderOnDelivery(task), {
+  assert.deepEqual(await renderOnDelivery(task), {
     outcome: 'permanent', code: 'TEMPLATE_RENDER_FAILED',
     message: "template 'welcome' (de): undefined variable: user.name (in subject, line 1, column 16)",
   });
 });
 
-test('a template deleted since the enqueue is a permanent UNKNOWN_TEMPLATE', () => {
+test('a template deleted since the enqueue is a permanent UNKNOWN_TEMPLATE', async () => {
   const task = { backend: 'default', message: { ...message, template: { name: 'gone', language: 'fr', context: {} } } };
-  assert.deepEqual(renderOnDelivery(task), {
+  assert.deepEqual(await renderOnDelivery(task), {
     outcome: 'permanent', code: 'UNKNOWN_TEMPLATE', message: "template 'gone' no longer exists in 'fr' or the default language",
   });
 });
