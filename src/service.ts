@@ -26,7 +26,7 @@ import { RetentionStore } from './store/retention-store.ts';
 import { QueueStore } from './store/store.ts';
 import { CleanupJob, DEFAULT_BATCH_SIZE, DEFAULT_BLOB_MARGIN_SECONDS } from './retention/cleanup-job.ts';
 import { inlineRenderer } from './templates/renderer.ts';
-import { WorkerPool } from './worker/pool.ts';
+import type { WorkerPool } from './worker/pool.ts';
 
 export interface Service {
   apiUrl: string;
@@ -52,9 +52,11 @@ async function migrateWithRetry(url: string, logger: Logger, attempts = 30): Pro
 }
 
 /** The worker pool and what decides around it: circuit breaker, rate limiter, the delivery loop. */
-function buildDelivery(config: Config, deps: { store: QueueStore; metrics: MainMetrics; logger: Logger; owner: string; rateLimits: RateLimitStore }) {
+async function buildDelivery(config: Config, deps: { store: QueueStore; metrics: MainMetrics; logger: Logger; owner: string; rateLimits: RateLimitStore }) {
   const { metrics, logger } = deps;
-  const pool = new WorkerPool(config);
+  // Loaded only here: an enqueue-only sidecar never loads Piscina.
+  const { WorkerPool } = await import('./worker/pool.ts');
+  const pool: WorkerPool = new WorkerPool(config);
   const breaker = new CircuitBreaker(
     config.circuitFailures === 0 ? [] : Object.keys(config.backends),
     { threshold: config.circuitFailures, baseSeconds: config.circuitPauseSeconds, maxSeconds: Math.max(300, config.circuitPauseSeconds) },
@@ -103,7 +105,7 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
 
   // Every backend has a circuit series from the start, so dashboards show "closed", not "no data".
   for (const backend of Object.keys(config.backends)) metrics.circuitOpen.set({ backend }, 0);
-  const delivery = config.dispatcher ? buildDelivery(config, { store, metrics, logger, owner, rateLimits: new RateLimitStore(admin.pg.pool) }) : undefined;
+  const delivery = config.dispatcher ? await buildDelivery(config, { store, metrics, logger, owner, rateLimits: new RateLimitStore(admin.pg.pool) }) : undefined;
   // Retention runs only where the dispatcher runs: that is the deployment that looks after the
   // queue, and enqueue-only sidecars (often one per app pod) stay out of the lock and keep their
   // connections for enqueues. The advisory lock makes any number of runners safe.

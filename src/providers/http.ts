@@ -1,7 +1,7 @@
 // One HTTP exchange with a provider through the worker's Agent, and the classification of
 // its failure modes that every HTTP provider shares: network errors, timeouts, 408, 429 and
 // 5xx are retryable; 401/403 mean the credentials are wrong; any other 4xx is permanent.
-import { request, type Dispatcher, type FormData } from 'undici';
+import type { Dispatcher, FormData } from 'undici';
 import type { PermanentCode, RetryableCode } from './outcome-codes.ts';
 import type { SendContext, SendOutcome } from './provider.ts';
 
@@ -13,13 +13,39 @@ export interface HttpReply {
 
 type Body = string | FormData;
 
-/** Sends and reads the whole reply; a network failure or timeout becomes a retryable outcome. */
+/**
+ * The most of a provider's answer that is read: more is never needed to classify it (the largest,
+ * a batch endpoint's answer of 500 outcomes, is under 100 KB), and a provider answering with
+ * megabytes must not make each of the threads' in-flight sends hold them.
+ */
+export const MAX_REPLY_BYTES = 1_048_576;
+
+/** The reply's body as text, at most MAX_REPLY_BYTES of it; the rest is not read. */
+async function readCapped(body: Dispatcher.ResponseData['body']): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    const buffer = chunk as Buffer;
+    chunks.push(size + buffer.length > MAX_REPLY_BYTES ? buffer.subarray(0, MAX_REPLY_BYTES - size) : buffer);
+    size += buffer.length;
+    if (size >= MAX_REPLY_BYTES) {
+      // Ends the exchange here; the connection is closed rather than drained.
+      body.destroy();
+      break;
+    }
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** Sends and reads the reply (capped); a network failure or timeout becomes a retryable outcome. */
 export async function exchange(
   context: SendContext,
   url: string,
   options: { method?: Dispatcher.HttpMethod; headers: Record<string, string>; body: Body },
 ): Promise<HttpReply | SendOutcome> {
   try {
+    // Loaded in the worker threads on first send: the main thread only parses provider settings.
+    const { request } = await import('undici');
     const response = await request(url, {
       dispatcher: context.agent,
       method: options.method ?? 'POST',
@@ -28,7 +54,7 @@ export async function exchange(
       headersTimeout: context.timeoutMs,
       bodyTimeout: context.timeoutMs,
     });
-    const body = await response.body.text();
+    const body = await readCapped(response.body);
     return { status: response.statusCode, headers: response.headers, body };
   } catch (err) {
     return networkFailure(err);

@@ -1,5 +1,5 @@
 // Mailgun's messages endpoint: https://documentation.mailgun.com/docs/mailgun/api-reference/
-import { FormData } from 'undici';
+import type { FormData } from 'undici';
 import type { EmailMessage } from '../email/message.ts';
 import { exchange, failureFromStatus, isReply, isSuccess, malformed, parseJson } from './http.ts';
 import type { ProviderKind } from './provider.ts';
@@ -17,7 +17,9 @@ const regions: Record<string, string> = {
   eu: 'https://api.eu.mailgun.net',
 };
 
-function form(message: EmailMessage): FormData {
+// undici's FormData, loaded in the worker threads on first send: the main thread only parses settings.
+async function form(message: EmailMessage): Promise<FormData> {
+  const { FormData } = await import('undici');
   const data = new FormData();
   data.append('from', message.from);
   for (const to of message.to) data.append('to', to);
@@ -60,7 +62,7 @@ export const mailgun: ProviderKind<MailgunSettings> = {
     const url = `${settings.base_url}/v3/${encodeURIComponent(settings.domain)}/messages`;
     return {
       async send(message, context) {
-        const reply = await exchange(context, url, { headers: { authorization }, body: form(message) });
+        const reply = await exchange(context, url, { headers: { authorization }, body: await form(message) });
         if (!isReply(reply)) return reply;
         const json = parseJson(reply.body);
         if (isSuccess(reply)) {

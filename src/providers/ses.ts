@@ -2,7 +2,6 @@
 // https://docs.aws.amazon.com/ses/latest/APIReference-V2/API_SendEmail.html
 // The MIME comes from buildMime, so the Message-ID and every byte match the other paths; the
 // request is SigV4-signed by aws4 and sent through the worker's Agent like every other provider.
-import aws4 from 'aws4';
 import { buildMime } from '../email/mime.ts';
 import { optionalDkim, signMime, type DkimSettings } from './dkim.ts';
 import { classified, exchange, header, isReply, isSuccess, malformed, parseJson, type ErrorClass, type HttpReply } from './http.ts';
@@ -111,6 +110,8 @@ export const ses: ProviderKind<SesSettings> = {
           Content: { Raw: { Data: mime.toString('base64') } },
           ConfigurationSetName: settings.configuration_set_name,
         });
+        // Loaded on first send, in the worker threads; the main thread only parses settings.
+        const { default: aws4 } = await import('aws4');
         const signed = aws4.sign(
           { host: url.host, path: url.pathname, method: 'POST', service: 'ses', region: settings.region, headers: { 'content-type': 'application/json' }, body },
           credentials,

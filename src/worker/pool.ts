@@ -47,6 +47,9 @@ export class WorkerPool implements Renderer {
       // Idle threads must keep servicing keep-alive sockets and metric requests, so they
       // may never park in a blocking Atomics.wait.
       atomics: 'disabled',
+      // A small young generation: a thread holds a few messages at a time, and a 48 MiB nursery
+      // per thread (V8's default ceiling) is memory every pod pays for once a burst has passed.
+      resourceLimits: { maxYoungGenerationSizeMb: 8 },
       workerData: setup,
     });
     this.control = new BroadcastChannel(setup.controlChannel);
