@@ -1,6 +1,7 @@
 # syntax=docker/dockerfile:1.7
-# Post Office image. The app runs its TypeScript directly with Node 24's type stripping, so the
-# "build" is a type check: there is no emitted JavaScript to copy.
+# Post Office image. The build type-checks the TypeScript and compiles it to JavaScript (dist/):
+# the image runs plain JavaScript, so no thread loads Node's TypeScript stripper (about 20 MiB a
+# thread).
 #
 # Pinned to bookworm because the embedded PostgreSQL binaries (used when DATABASE_URL is unset)
 # link against that libc/libstdc++, and CI proves the production path on the same Debian release.
@@ -12,11 +13,11 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 
-# --- check: the build step; fails the image build on a type error ----------------------------
-FROM deps AS check
-COPY tsconfig.json ./
+# --- build: type check and compile; fails the image build on a type error -------------------
+FROM deps AS build
+COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
-RUN npx tsc --noEmit -p tsconfig.json
+RUN npx tsc --noEmit -p tsconfig.json && npm run build
 
 # --- prod-deps: runtime dependencies only ---------------------------------------------------
 FROM ${NODE_IMAGE} AS prod-deps
@@ -45,8 +46,8 @@ WORKDIR /app
 # App files stay owned by root: the process can read them but never rewrite its own code,
 # which also holds when Kubernetes mounts the root filesystem read-only.
 COPY --from=prod-deps /app/node_modules ./node_modules
-# src comes from the check stage, so BuildKit cannot skip the type check for the final target.
-COPY --from=check /app/src ./src
+# dist comes from the build stage, so BuildKit cannot skip the type check for the final target.
+COPY --from=build /app/dist ./dist
 COPY package.json ./
 
 USER 10001:10001
@@ -54,4 +55,6 @@ USER 10001:10001
 EXPOSE 8587 9587
 ENTRYPOINT ["/usr/bin/tini", "--"]
 # node directly, never `npm start`: npm would sit between tini and node and swallow SIGTERM.
-CMD ["node", "src/main.ts"]
+# A 1 MiB semi-space: the main thread only orchestrates, and V8's default young generation is
+# memory every pod would hold after a burst.
+CMD ["node", "--max-semi-space-size=1", "dist/src/main.js"]

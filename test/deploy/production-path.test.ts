@@ -1,6 +1,7 @@
 // The container image cannot be built here (no Docker engine), so this proves its production
-// path instead: the runtime dependencies installed with `npm ci --omit=dev` into a clean folder
-// next to a copy of src/, then exactly the image's command, `node src/main.ts`. When the tests
+// path instead: the build (`npm run build`, JavaScript in dist/), the runtime dependencies
+// installed with `npm ci --omit=dev` into a clean folder next to a copy of dist/, then exactly the
+// image's command, read from the Dockerfile's CMD. When the tests
 // run as root (CI) and a shared database is given, it also runs as the image's uid 10001 with
 // the app files read-only, as a Pod with readOnlyRootFilesystem would.
 import assert from 'node:assert/strict';
@@ -27,33 +28,33 @@ test('Dockerfile: multi-stage, type-checked, prod deps only, non-root, node as t
   const dockerfile = await readFile(path.join(repoRoot, 'Dockerfile'), 'utf8');
   const stages = dockerfile.split(/^FROM /m).slice(1);
   const names = stages.map((stage) => /^\S+\s+AS\s+(\S+)/i.exec(stage)?.[1]);
-  assert.deepEqual(names, ['deps', 'check', 'prod-deps', 'runtime']);
+  assert.deepEqual(names, ['deps', 'build', 'prod-deps', 'runtime']);
   const stage = (name: string) => stages[names.indexOf(name)]!;
   assert.match(stage('deps'), /RUN npm ci\b/);
-  assert.match(stage('check'), /RUN npx tsc --noEmit/);
+  assert.match(stage('build'), /RUN npx tsc --noEmit -p tsconfig\.json && npm run build/);
   assert.match(stage('prod-deps'), /RUN npm ci --omit=dev\b/);
   assert.match(dockerfile, /ARG NODE_IMAGE=node:24-[\w-]*slim/);
 
   // Instructions only: comments may mention what the image must never do.
   const runtime = stage('runtime').split('\n').filter((line) => !line.startsWith('#')).join('\n');
   assert.match(runtime, /^\$\{NODE_IMAGE\} AS runtime/);
-  // Nothing from the full-deps stage reaches the final image; src comes from the check stage
+  // Nothing from the full-deps stage reaches the final image; dist comes from the build stage
   // so that BuildKit cannot skip the type check.
   assert.match(runtime, /COPY --from=prod-deps \/app\/node_modules \.\/node_modules/);
-  assert.match(runtime, /COPY --from=check \/app\/src \.\/src/);
+  assert.match(runtime, /COPY --from=build \/app\/dist \.\/dist/);
   assert.doesNotMatch(runtime, /--from=deps/);
   assert.match(runtime, /^USER 10001:10001$/m);
   assert.match(runtime, /^EXPOSE 8587 9587$/m);
-  assert.match(runtime, /^CMD \["node", "src\/main\.ts"\]$/m);
+  assert.match(runtime, /^CMD \["node", (?:"--[\w-]+=\w+", )*"dist\/src\/main\.js"\]$/m);
   assert.doesNotMatch(runtime, /npm (start|run)/);
   assert.match(runtime, /POST_OFFICE_DATA_DIR=\/data/);
 
   // The build context is only what the image needs.
   const ignore = (await readFile(path.join(repoRoot, '.dockerignore'), 'utf8')).split('\n').filter((line) => line && !line.startsWith('#'));
-  assert.deepEqual(ignore, ['*', '!package.json', '!package-lock.json', '!tsconfig.json', '!src/']);
+  assert.deepEqual(ignore, ['*', '!package.json', '!package-lock.json', '!tsconfig.json', '!tsconfig.build.json', '!src/']);
 });
 
-test('production path: npm ci --omit=dev, node src/main.ts, /readyz, one email sent, SIGTERM exits 0', { timeout: 600_000 }, async () => {
+test('production path: npm run build, npm ci --omit=dev, the image\'s CMD, /readyz, one email sent, SIGTERM exits 0', { timeout: 600_000 }, async () => {
   const work = await mkdtemp(path.join(tmpdir(), 'post-office-image-'));
   defer(() => rm(work, { recursive: true, force: true }));
   const app = path.join(work, 'app');
@@ -63,7 +64,15 @@ test('production path: npm ci --omit=dev, node src/main.ts, /readyz, one email s
   await mkdir(data);
   await mkdir(scratch);
   for (const file of ['package.json', 'package-lock.json']) await cp(path.join(repoRoot, file), path.join(app, file));
-  await cp(path.join(repoRoot, 'src'), path.join(app, 'src'), { recursive: true });
+  // The image's build stage: JavaScript in dist/, copied without src/.
+  const build = await run('npm', ['run', 'build'], { cwd: repoRoot, env: { ...process.env, PATH: `${path.dirname(process.execPath)}${path.delimiter}${process.env.PATH ?? ''}` }, timeoutMs: 120_000 });
+  assert.equal(build.code, 0, `npm run build failed:\n${build.stdout}\n${build.stderr}`);
+  await cp(path.join(repoRoot, 'dist'), path.join(app, 'dist'), { recursive: true });
+  // Exactly the image's command: the Dockerfile's CMD, node and its flags.
+  const cmd = /^CMD (\[.*\])$/m.exec(await readFile(path.join(repoRoot, 'Dockerfile'), 'utf8'));
+  assert.ok(cmd !== null, 'the Dockerfile has a CMD in exec form');
+  const [node, ...args] = JSON.parse(cmd[1]!) as string[];
+  assert.equal(node, 'node');
 
   // npm runs on this very node, as the image's npm runs on the image's node.
   const PATH = `${path.dirname(process.execPath)}${path.delimiter}${process.env.PATH ?? ''}`;
@@ -103,7 +112,7 @@ test('production path: npm ci --omit=dev, node src/main.ts, /readyz, one email s
     POST_OFFICE_ADMIN_PORT: String(adminPort),
   };
   if (testDatabase !== undefined) env.DATABASE_URL = testDatabase;
-  const sidecar = startServer(process.execPath, ['src/main.ts'], {
+  const sidecar = startServer(process.execPath, args, {
     cwd: app,
     env,
     ...(asImageUser ? { uid: IMAGE_UID, gid: IMAGE_UID } : {}),
