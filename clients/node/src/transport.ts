@@ -29,6 +29,8 @@ export interface Response {
 export function parseRetryAfter(value: string | null): number | undefined {
   if (value === null || value.trim() === '') return undefined;
   if (/^\s*\d+(\.\d+)?\s*$/.test(value)) return Number(value);
+  // Date.parse reads "-1" as a year: only text with a weekday or month name is taken as a date.
+  if (!/[a-z]/i.test(value)) return undefined;
   const at = Date.parse(value);
   return Number.isNaN(at) ? undefined : Math.max(0, (at - Date.now()) / 1000);
 }

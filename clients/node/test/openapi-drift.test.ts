@@ -36,7 +36,7 @@ test('an independent OpenAPI 3 validator accepts the document', async () => {
 
 test('with an API token, the document (bearer security on every route) is valid too', async () => {
   const sidecar = await startSidecar(await createTestDatabase(), { POST_OFFICE_API_TOKEN: 'a-token-of-sixteen-characters' });
-  const document = await (await fetch(`${sidecar.apiUrl}/openapi.json`)).json();
+  const document = (await (await fetch(`${sidecar.apiUrl}/openapi.json`)).json()) as Record<string, unknown>;
   const result = await new Validator().validate(document);
   assert.deepStrictEqual(result.errors, undefined);
   assert.deepStrictEqual(document.security, [{ bearer: [] }]);
