@@ -100,6 +100,13 @@ test('an invalid address is a 400 INVALID_ADDRESS that names the field, and noth
   assert.equal((await db.query('SELECT count(*)::int AS n FROM emails')).rows[0].n, before);
 });
 
+test('the types come from the schema: a priority it does not list is a type error and a 400', async () => {
+  // @ts-expect-error: priority is "now" | "high" | "medium" | "low" in the OpenAPI document
+  const error = await rejection(client.enqueue(email('gina@example.com', { priority: 'urgent' })));
+  assert.deepStrictEqual([error.code, error.statusCode], ['VALIDATION_FAILED', 400]);
+  assert.equal(error.message, 'priority: must be one of now, high, medium, low');
+});
+
 test('an unknown email is NOT_FOUND; a missing or wrong token is UNAUTHORIZED', async () => {
   assert.equal((await rejection(client.get(randomUUID()))).code, 'NOT_FOUND');
   for (const apiToken of [undefined, 'not-the-right-token-at-all']) {
