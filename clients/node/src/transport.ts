@@ -92,7 +92,7 @@ export class Transport {
     } catch (error) {
       if (signal.aborted) return { error: new PostOfficeError('TIMEOUT', undefined, `${what}: no answer within ${timeoutSeconds} s`, { cause: error }), retry: false };
       const reason = error instanceof Error && error.cause instanceof Error ? error.cause.message : String(error);
-      const failure = new PostOfficeError('CONNECTION_FAILED', undefined, `${what}: cannot reach ${this.#settings.url}: ${reason}`, { cause: error });
+      const failure = new PostOfficeError('CONNECTION_FAILED', undefined, `${what}: connection to ${this.#settings.url} failed: ${reason}`, { cause: error });
       return { error: failure, retry: true };
     }
     try {

@@ -108,7 +108,7 @@ test('a sidecar that cannot be reached is CONNECTION_FAILED after the retries', 
   const error = await rejection(new Client({ url, maxRetries: 1, env: {} }).enqueue(email));
   assert.equal(error.code, 'CONNECTION_FAILED');
   assert.equal(error.statusCode, undefined);
-  assert.match(error.message, /^POST \/v1\/emails: cannot reach http:\/\/127\.0\.0\.1:\d+: .*ECONNREFUSED/);
+  assert.match(error.message, /^POST \/v1\/emails: connection to http:\/\/127\.0\.0\.1:\d+ failed: .*ECONNREFUSED/);
   assert.equal(server.seen.length, 0);
 });
 
