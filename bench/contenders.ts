@@ -70,7 +70,11 @@ export async function pgBossPeer(setup: Setup): Promise<Contender> {
     pid: peer.pid,
     load: () => enqueueAll(String(peer.ready.url), setup.load),
     drained: async () => (await count(setup.db, `SELECT count(*) FROM ${PEER_SCHEMA}.job WHERE name = 'email' AND state = 'completed'`)) >= setup.load.emails,
-    stop: () => peer.stop(),
+    async stop() {
+      await peer.stop();
+      // So its jobs' autovacuum does not run during the next contender's run.
+      await setup.db.query(`DROP SCHEMA ${PEER_SCHEMA} CASCADE`);
+    },
   };
 }
 
