@@ -16,6 +16,7 @@ export interface BenchArgs {
   concurrency: number;
   threads: number;
   connections: number;
+  rounds: number;
 }
 
 /** A bad command line; the message is the one line printed before exit code 2. */
@@ -48,6 +49,8 @@ Options:
                        per thread with --provider smtp. The peers get threads × connections. Default: 8
   --provider <p>       http (mock Postmark, one request per email), postmark-batch (its
                        /email/batch endpoint) or smtp (a local SMTP server). Default: http
+  --rounds <n>         With --peers: run the three in turn this many times and print each one's
+                       median run by emails/s, with the range. Default: 1
   -h, --help           Print this and exit.
 
 Uses DATABASE_URL when set, otherwise an embedded PostgreSQL in a temporary folder.`;
@@ -86,6 +89,7 @@ function parse(argv: string[]) {
         concurrency: { type: 'string' },
         threads: { type: 'string' },
         connections: { type: 'string' },
+        rounds: { type: 'string' },
       },
     }).values;
   } catch (error) {
@@ -114,8 +118,10 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
     concurrency: positiveInteger('concurrency', values.concurrency, defaults[mode].concurrency),
     threads: positiveInteger('threads', values.threads, 2, 64),
     connections: positiveInteger('connections', values.connections, 8, 256),
+    rounds: positiveInteger('rounds', values.rounds, 1, 20),
   };
   // The peers post one Postmark /email request per email; other targets would compare unlike work.
   if (args.peers && provider !== 'http') throw new BenchArgsError(`--peers needs --provider http (got "${provider}")`);
+  if (args.rounds > 1 && !args.peers) throw new BenchArgsError('--rounds needs --peers');
   return args;
 }

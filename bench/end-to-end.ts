@@ -78,7 +78,7 @@ const setup: Setup = {
 const load = () => loadavg().map((n) => n.toFixed(2)).join(' ');
 console.log(`post-office bench → ${target.name}: ${emails} emails, ${mode}${mode === 'batch' ? ` of ${batchSize}` : ''}, ${concurrency} concurrent requests, ${threads} threads × ${connections} connections; load average ${load()}`);
 try {
-  if (args.peers) await sideBySide(setup, target);
+  if (args.peers) await sideBySide(setup, target, args.rounds);
   else await sidecarOnly(setup, target);
   console.log(`load average after the run: ${load()}`);
 } finally {

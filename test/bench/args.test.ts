@@ -10,7 +10,7 @@ function rejects(argv: string[], message: string): void {
 
 test('defaults follow --mode: 10,000 emails from 4 clients in batches, 5,000 from 64 one at a time', () => {
   assert.deepEqual(parseBenchArgs([]), {
-    help: false, peers: false, mode: 'batch', provider: 'http', emails: 10_000, batchSize: 500, concurrency: 4, threads: 2, connections: 8,
+    help: false, peers: false, mode: 'batch', provider: 'http', emails: 10_000, batchSize: 500, concurrency: 4, threads: 2, connections: 8, rounds: 1,
   });
   const single = parseBenchArgs(['--mode', 'single', '--peers']);
   assert.equal(single.emails, 5_000);
@@ -29,11 +29,12 @@ test('a misspelt mode or provider is refused, not replaced by the default', () =
 });
 
 test('every numeric option must be a positive integer within its range', () => {
-  for (const option of ['emails', 'batch-size', 'concurrency', 'threads', 'connections']) {
+  for (const option of ['emails', 'batch-size', 'concurrency', 'threads', 'connections', 'rounds']) {
     for (const bad of ['abc', '0', '-3', '1.5', '1e3', '']) rejects([`--${option}=${bad}`], `--${option} must be a positive integer (got "${bad}")`);
   }
   rejects(['--batch-size', '1001'], '--batch-size must be at most 1000 (got "1001")');
   rejects(['--threads', '65'], '--threads must be at most 64 (got "65")');
+  rejects(['--rounds', '21'], '--rounds must be at most 20 (got "21")');
 });
 
 test('unknown options, stray arguments and missing values are named', () => {
@@ -44,13 +45,14 @@ test('unknown options, stray arguments and missing values are named', () => {
   rejects(['--peers=yes'], '--peers takes no value');
 });
 
-test('--peers only with the one-request-per-email mock the peers post to', () => {
+test('--peers only with the one-request-per-email mock the peers post to, --rounds only with --peers', () => {
   rejects(['--peers', '--provider', 'smtp'], '--peers needs --provider http (got "smtp")');
+  rejects(['--rounds', '3'], '--rounds needs --peers');
 });
 
 test('--help lists every option with its default', () => {
   assert.equal(parseBenchArgs(['-h']).help, true);
-  for (const option of ['--peers', '--mode', '--emails', '--batch-size', '--concurrency', '--threads', '--connections', '--provider', '--help']) {
+  for (const option of ['--peers', '--mode', '--emails', '--batch-size', '--concurrency', '--threads', '--connections', '--provider', '--rounds', '--help']) {
     assert.ok(usage.includes(option), `usage mentions ${option}`);
   }
   assert.match(usage, /Default: 500/);
