@@ -1,6 +1,6 @@
 // What the benchmark sends to: a mock Postmark over HTTP (one email per request, or its batch
 // endpoint), or a real SMTP server (smtp-server, from the nodemailer project), all on 127.0.0.1.
-// Each counts what it received and the TCP connections the sidecar opened, and says which
+// Each counts what it received and the TCP connections opened to it, and says which
 // POST_OFFICE_BACKENDS points at it.
 import type { AddressInfo, Socket } from 'node:net';
 import { SMTPServer } from 'smtp-server';

@@ -32,10 +32,10 @@ const boss = new PgBoss({ connectionString: required('DATABASE_URL'), schema: re
 boss.on('error', (error) => console.error(`pg-boss: ${error.message}`));
 boss.on('warning', (warning) => console.error(`pg-boss warning: ${warning.message}`));
 await boss.start();
-// Retries with backoff, as any team sending email would configure them.
-// No LISTEN/NOTIFY (`notify: true`): under 64 clients enqueueing one email each, every send's
-// NOTIFY woke the fetchers for a batch of one or two, which cost more main-thread CPU per email;
-// polling every 0.5 s, and fetching again at once while batches come back full, keeps up instead.
+// Retries with backoff, as any team sending email would configure them. No LISTEN/NOTIFY
+// (`notify: true`): under 64 clients enqueueing one email each, every send's NOTIFY woke the
+// fetchers for a batch of one or two, which measured more main-thread CPU per email; polling
+// every 0.5 s, and fetching again at once while batches come back full, keeps up instead.
 await boss.createQueue('email', { retryLimit: 5, retryDelay: 1, retryBackoff: true });
 
 // One Agent for the process: keep-alive connections to the provider, at most `connections` of them.
