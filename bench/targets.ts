@@ -1,6 +1,6 @@
 // What the benchmark sends to: a mock Postmark over HTTP (one email per request, or its batch
 // endpoint), or a real SMTP server (smtp-server, from the nodemailer project), all on 127.0.0.1.
-// Each counts what it received and the TCP connections the sidecar opened, and says which
+// Each counts what it received and the TCP connections opened to it, and says which
 // POST_OFFICE_BACKENDS points at it.
 import type { AddressInfo, Socket } from 'node:net';
 import { SMTPServer } from 'smtp-server';
@@ -9,6 +9,8 @@ import { postmarkBackend } from '../test/helpers/sidecar-process.ts';
 
 export interface Target {
   readonly name: string;
+  /** Where it listens: the mock's base URL, or smtp://host:port. */
+  readonly url: string;
   /** POST_OFFICE_BACKENDS for a sidecar sending here. */
   readonly backends: string;
   /** Emails received so far. */
@@ -20,6 +22,8 @@ export interface Target {
   peakConnections?(): number;
   /** When the last email arrived (ms since the epoch). */
   lastReceipt(): number;
+  /** Zeroes every count, so one target serves several runs side by side. */
+  reset(): void;
   stop(): Promise<void>;
 }
 
@@ -42,6 +46,7 @@ export async function httpTarget(options: { batch: boolean }): Promise<Target> {
   const url = await provider.start();
   return {
     name: options.batch ? 'HTTP (mock Postmark, batch endpoint)' : 'HTTP (mock Postmark)',
+    url,
     backends: options.batch
       ? JSON.stringify({ default: { provider: 'postmark', server_token: 'test-server-token', base_url: url, batch: true } })
       : postmarkBackend(url),
@@ -49,6 +54,11 @@ export async function httpTarget(options: { batch: boolean }): Promise<Target> {
     requests: () => provider.requests.length,
     connectionsOpened: () => provider.connectionsOpened,
     lastReceipt: () => last,
+    reset() {
+      received = 0;
+      last = 0;
+      provider.reset();
+    },
     stop: () => provider.stop(),
   };
 }
@@ -85,6 +95,7 @@ export async function smtpTarget(maxConnections: number): Promise<Target> {
   const { port } = server.server.address() as AddressInfo;
   return {
     name: 'SMTP (smtp-server)',
+    url: `smtp://127.0.0.1:${port}`,
     backends: JSON.stringify({ default: { provider: 'smtp', host: '127.0.0.1', port, max_connections: maxConnections } }),
     received: () => received,
     requests: () => received,
@@ -92,6 +103,12 @@ export async function smtpTarget(maxConnections: number): Promise<Target> {
     // nodemailer's pool ends a connection after 100 messages (maxMessages) and opens another.
     peakConnections: () => peak,
     lastReceipt: () => last,
+    reset() {
+      received = 0;
+      connections = 0;
+      peak = sockets.size;
+      last = 0;
+    },
     async stop() {
       for (const socket of sockets) socket.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -52,6 +52,12 @@ export class MockProvider {
     return this.connections;
   }
 
+  /** Forgets the requests and connections seen so far (between benchmark runs on one mock). */
+  reset(): void {
+    this.requests.length = 0;
+    this.connections = 0;
+  }
+
   async start(): Promise<string> {
     await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
     return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;

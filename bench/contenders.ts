@@ -1,0 +1,101 @@
+// The three things the benchmark can measure, each a process of its own sending to the same
+// target: the sidecar, the pg-boss peer, and the raw limit. Each starts fresh (an empty queue),
+// says how to put the load on it and when it is done, and stops.
+import path from 'node:path';
+import type pg from 'pg';
+import { sidecarEnv, spawnSidecarProcess } from '../test/helpers/sidecar-process.ts';
+import { startChildScript } from './child-script.ts';
+import { enqueueAll, type LoadOptions, type LoadResult } from './load.ts';
+
+export interface Contender {
+  name: string;
+  pid: number;
+  /** Puts the load on it; the enqueue latencies where there is an API to enqueue to. */
+  load(): Promise<LoadResult | undefined>;
+  /** True once every email has been delivered and recorded as done. */
+  drained(): Promise<boolean>;
+  stop(): Promise<void>;
+}
+
+export interface Setup {
+  db: pg.Client;
+  databaseUrl: string;
+  /** POST_OFFICE_BACKENDS for the sidecar. */
+  backends: string;
+  /** The mock Postmark's base URL, for the raw limit and the peer. */
+  providerUrl: string;
+  threads: number;
+  connections: number;
+  load: LoadOptions;
+}
+
+const PEER_SCHEMA = 'pgboss_bench';
+
+async function count(db: pg.Client, sql: string): Promise<number> {
+  return Number((await db.query<{ count: string }>(sql)).rows[0]!.count);
+}
+
+export async function sidecar(setup: Setup): Promise<Contender> {
+  await setup.db.query('TRUNCATE emails, email_logs, idempotency_keys CASCADE');
+  // Start each queued run with no dirty pages left over from the previous one.
+  await setup.db.query('CHECKPOINT');
+  const running = await spawnSidecarProcess(sidecarEnv(setup.databaseUrl, {
+    POST_OFFICE_BACKENDS: setup.backends,
+    POST_OFFICE_THREADS: String(setup.threads),
+    POST_OFFICE_HTTP_CONNECTIONS: String(setup.connections),
+  }));
+  return {
+    name: 'sidecar',
+    pid: running.child.pid!,
+    load: () => enqueueAll(running.apiUrl, setup.load),
+    drained: async () => (await count(setup.db, `SELECT count(*) FROM emails WHERE status = 'sent'`)) >= setup.load.emails,
+    async stop() {
+      running.child.kill('SIGTERM');
+      await running.exited;
+    },
+  };
+}
+
+export async function pgBossPeer(setup: Setup): Promise<Contender> {
+  await setup.db.query(`DROP SCHEMA IF EXISTS ${PEER_SCHEMA} CASCADE`);
+  await setup.db.query('CHECKPOINT');
+  const peer = await startChildScript(path.join(import.meta.dirname, 'peers/pgboss.ts'), {
+    DATABASE_URL: setup.databaseUrl,
+    PEER_SCHEMA,
+    POSTMARK_URL: setup.providerUrl,
+    PEER_CONNECTIONS: String(setup.threads * setup.connections),
+  });
+  return {
+    name: 'pg-boss 12 + undici',
+    pid: peer.pid,
+    load: () => enqueueAll(String(peer.ready.url), setup.load),
+    drained: async () => (await count(setup.db, `SELECT count(*) FROM ${PEER_SCHEMA}.job WHERE name = 'email' AND state = 'completed'`)) >= setup.load.emails,
+    async stop() {
+      await peer.stop();
+      // So its jobs' autovacuum does not run during the next contender's run.
+      await setup.db.query(`DROP SCHEMA ${PEER_SCHEMA} CASCADE`);
+    },
+  };
+}
+
+export async function rawLimit(setup: Setup): Promise<Contender> {
+  const raw = await startChildScript(path.join(import.meta.dirname, 'raw-limit.ts'), {
+    POSTMARK_URL: setup.providerUrl,
+    RAW_CONNECTIONS: String(setup.threads * setup.connections),
+    RAW_EMAILS: String(setup.load.emails),
+  });
+  let done = false;
+  return {
+    name: 'raw limit (undici, no queue)',
+    pid: raw.pid,
+    async load() {
+      const finished = raw.line('done');
+      raw.child.stdin!.write('go\n');
+      await finished;
+      done = true;
+      return undefined;
+    },
+    drained: async () => done,
+    stop: () => raw.stop(),
+  };
+}
