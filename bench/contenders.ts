@@ -3,7 +3,7 @@
 // says how to put the load on it and when it is done, and stops.
 import path from 'node:path';
 import type pg from 'pg';
-import { sidecarEnv, spawnSidecarProcess } from '../test/helpers/sidecar-process.ts';
+import { imageCommand, sidecarEnv, spawnSidecarProcess } from '../test/helpers/sidecar-process.ts';
 import { startChildScript } from './child-script.ts';
 import { enqueueAll, type LoadOptions, type LoadResult } from './load.ts';
 
@@ -39,11 +39,12 @@ export async function sidecar(setup: Setup): Promise<Contender> {
   await setup.db.query('TRUNCATE emails, email_logs, idempotency_keys CASCADE');
   // Start each queued run with no dirty pages left over from the previous one.
   await setup.db.query('CHECKPOINT');
+  // What production runs: the built JavaScript with the image's flags (end-to-end.ts builds it).
   const running = await spawnSidecarProcess(sidecarEnv(setup.databaseUrl, {
     POST_OFFICE_BACKENDS: setup.backends,
     POST_OFFICE_THREADS: String(setup.threads),
     POST_OFFICE_HTTP_CONNECTIONS: String(setup.connections),
-  }));
+  }), imageCommand());
   return {
     name: 'sidecar',
     pid: running.child.pid!,

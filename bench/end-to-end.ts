@@ -9,6 +9,7 @@
 //   npm run bench -- --help                    (every option and its default)
 //
 // Uses DATABASE_URL when set, otherwise an embedded PostgreSQL in a temporary folder.
+import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
@@ -36,6 +37,13 @@ if (args.help) {
   process.exit(0);
 }
 const { emails, mode, batchSize, concurrency, threads, connections } = args;
+
+// The sidecar runs as production does: the built JavaScript (npm run build), the image's command.
+const built = spawnSync('npm', ['run', 'build', '--silent'], { stdio: 'inherit' });
+if (built.status !== 0) {
+  console.error('npm run build failed: the benchmark measures the built sidecar');
+  process.exit(1);
+}
 
 /** The sidecar alone, with the detail of its enqueue path. */
 async function sidecarOnly(setup: Setup, target: Target): Promise<void> {

@@ -11,6 +11,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { defer } from '../helpers/cleanup.ts';
 import { createTestDatabase } from '../helpers/database.ts';
+import { imageCommand } from '../helpers/sidecar-process.ts';
 import { freePort, run, startServer, waitFor } from './support/processes.ts';
 import { repoRoot } from './support/tools.ts';
 
@@ -69,10 +70,7 @@ test('production path: npm run build, npm ci --omit=dev, the image\'s CMD, /read
   assert.equal(build.code, 0, `npm run build failed:\n${build.stdout}\n${build.stderr}`);
   await cp(path.join(repoRoot, 'dist'), path.join(app, 'dist'), { recursive: true });
   // Exactly the image's command: the Dockerfile's CMD, node and its flags.
-  const cmd = /^CMD (\[.*\])$/m.exec(await readFile(path.join(repoRoot, 'Dockerfile'), 'utf8'));
-  assert.ok(cmd !== null, 'the Dockerfile has a CMD in exec form');
-  const [node, ...args] = JSON.parse(cmd[1]!) as string[];
-  assert.equal(node, 'node');
+  const args = imageCommand();
 
   // npm runs on this very node, as the image's npm runs on the image's node.
   const PATH = `${path.dirname(process.execPath)}${path.delimiter}${process.env.PATH ?? ''}`;

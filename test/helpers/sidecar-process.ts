@@ -1,7 +1,7 @@
 // Spawning a real sidecar process (exactly what `npm start` runs), without test hooks, so the
 // benchmark can use it too.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -32,9 +32,24 @@ export interface SidecarProcess {
   log: string[];
 }
 
-/** `node src/main.ts` as a child process; resolves once it logs that it is ready. */
-export async function spawnSidecarProcess(env: Env): Promise<SidecarProcess> {
-  const child = spawn(process.execPath, ['src/main.ts'], {
+/**
+ * The image's command, read from the Dockerfile's CMD (node, its flags, dist/src/main.js): what
+ * production runs, for the production-path test and the benchmark. Needs `npm run build` first.
+ */
+export function imageCommand(): string[] {
+  const cmd = /^CMD (\[.*\])$/m.exec(readFileSync(path.join(repoRoot, 'Dockerfile'), 'utf8'));
+  if (cmd === null) throw new Error('the Dockerfile has no CMD in exec form');
+  const [node, ...args] = JSON.parse(cmd[1]!) as string[];
+  if (node !== 'node') throw new Error(`the Dockerfile's CMD runs ${node}, not node`);
+  return args;
+}
+
+/**
+ * A sidecar as a child process — `node src/main.ts`, or with `args` another command line such as
+ * imageCommand() — resolving once it logs that it is ready.
+ */
+export async function spawnSidecarProcess(env: Env, args: readonly string[] = ['src/main.ts']): Promise<SidecarProcess> {
+  const child = spawn(process.execPath, args, {
     cwd: repoRoot,
     env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
