@@ -1,5 +1,5 @@
 // Starts every part of a sidecar in order and stops them in the reverse order:
-//   start: database → migrations → pg pool (admin app) → workers → dispatcher → retention job
+//   start: ports tried → database → migrations → pg pool (admin app) → workers → dispatcher → retention job
 //          → listeners
 //   stop:  readiness 503 → API closed → dispatcher drained → workers (and their Agents)
 //          closed → retention job stopped (after its current batch) → admin + pg pool closed
@@ -24,6 +24,7 @@ import { RateLimitStore } from './queue/rate-limit-store.ts';
 import { RetentionStore } from './queue/retention-store.ts';
 import { QueueStore } from './queue/store.ts';
 import { CleanupJob, DEFAULT_BATCH_SIZE, DEFAULT_BLOB_MARGIN_SECONDS } from './retention/cleanup-job.ts';
+import { assertPortsFree } from './port-check.ts';
 import { WorkerPool } from './worker/pool.ts';
 
 export interface Service {
@@ -51,6 +52,10 @@ async function migrateWithRetry(url: string, logger: Logger, attempts = 30): Pro
 
 export async function startService(config: Config, logger: Logger): Promise<Service> {
   const owner = `${hostname()}/${process.pid}/${randomBytes(4).toString('hex')}`;
+  await assertPortsFree([
+    { variable: 'POST_OFFICE_PORT', host: config.host, port: config.port },
+    { variable: 'POST_OFFICE_ADMIN_PORT', host: config.adminHost, port: config.adminPort },
+  ]);
   let embedded: EmbeddedDatabase | undefined;
   const databaseUrl = config.databaseUrl ?? (embedded = await startEmbeddedPostgres(config.dataDir, logger)).url;
   await migrateWithRetry(databaseUrl, logger);
