@@ -125,6 +125,9 @@ function domainName(env: Env, name: string): string | undefined {
 }
 
 const MiB = 1024 * 1024;
+// The largest message a provider documents is 40 MB (SES, Resend), attachments base64-encoded
+// as in the JSON body; 48 MiB (50.3 MB) lets it through with room for the JSON around it.
+export const DEFAULT_MAX_BODY_BYTES = 48 * MiB;
 const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 function logLevel(env: Env): string {
@@ -184,7 +187,7 @@ export function loadConfig(env: Env = process.env): Config {
     shutdownGraceSeconds: seconds(env, 'POST_OFFICE_SHUTDOWN_GRACE_SECONDS', 20, 0, 3600),
     batchSize: integer(env, 'POST_OFFICE_BATCH_SIZE', 200, 1, 10_000),
     defaultFrom,
-    maxBodyBytes: integer(env, 'POST_OFFICE_MAX_BODY_BYTES', 32 * MiB, 1024, 1024 * MiB),
+    maxBodyBytes: integer(env, 'POST_OFFICE_MAX_BODY_BYTES', DEFAULT_MAX_BODY_BYTES, 1024, 1024 * MiB),
     sendTimeoutSeconds,
     circuitFailures: integer(env, 'POST_OFFICE_CIRCUIT_FAILURES', 5, 0, 1000),
     circuitPauseSeconds: seconds(env, 'POST_OFFICE_CIRCUIT_PAUSE_SECONDS', 5, 0.1, 3600),

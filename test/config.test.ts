@@ -7,6 +7,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { loadConfig } from '../src/config.ts';
 import { ConfigError } from '../src/errors.ts';
+import { defaultMaxMessageBytes } from '../src/providers/limits.ts';
 
 type Env = Record<string, string>;
 
@@ -128,7 +129,7 @@ test('defaults: every variable unset', () => {
     shutdownGraceSeconds: 20,
     batchSize: 200,
     defaultFrom: undefined,
-    maxBodyBytes: 32 * 1024 * 1024,
+    maxBodyBytes: 48 * 1024 * 1024,
     sendTimeoutSeconds: 30,
     circuitFailures: 5,
     circuitPauseSeconds: 5,
@@ -139,6 +140,12 @@ test('defaults: every variable unset', () => {
     retentionIntervalSeconds: 3600,
     logLevel: 'info',
   });
+});
+
+test('the default body limit lets the largest message a provider documents through, with room for the JSON', () => {
+  const largest = Math.max(...Object.values(defaultMaxMessageBytes).filter((limit) => limit !== null));
+  assert.equal(largest, 40_000_000, 'SES and Resend: 40 MB');
+  assert.ok(loadConfig({}).maxBodyBytes >= largest * 1.2, `${loadConfig({}).maxBodyBytes} bytes leave too little room around a ${largest}-byte message`);
 });
 
 test('the send timeout defaults to half the lease, at most 30 seconds', () => {

@@ -15,7 +15,7 @@ import { GroupCommit } from '../queue/group-commit.ts';
 import type { QueueStore } from '../queue/store.ts';
 import { applyTemplates, type TemplateLookup } from '../templates/enqueue.ts';
 import { version } from '../version.ts';
-import { handleError, handleNotFound } from './errors.ts';
+import { describeInvalidJson, handleError, handleNotFound } from './errors.ts';
 import { decodeCursor, encodeCursor, toApiEmail } from './present.ts';
 import * as schema from './schemas.ts';
 import { templatesApi } from './templates-api.ts';
@@ -54,7 +54,7 @@ export async function buildApi(deps: ApiDeps) {
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     const text = String(body);
     if (text === '') done(null, undefined);
-    else parseJson(request, text, done);
+    else parseJson(request, text, (err, value) => (err === null ? done(null, value) : done(describeInvalidJson(text, err))));
   });
   const validation: ValidationContext = { defaultFrom: config.defaultFrom, backends: Object.keys(config.backends) };
   const groupCommit = new GroupCommit((emails) => store.insertEmails(emails, config.maxAttempts), {
