@@ -103,6 +103,11 @@ export function databaseUrl(env: Env): string | undefined {
   return raw;
 }
 
+/** POST_OFFICE_DATA_DIR, absolute; the cleanup CLI finds the embedded database through it. */
+export function dataDirectory(env: Env): string {
+  return path.resolve(read(env, 'POST_OFFICE_DATA_DIR') ?? './.post-office');
+}
+
 /** Comma-separated mailboxes; each one parsed like an email's own addresses. */
 function addressList(env: Env, name: string): readonly string[] {
   const raw = read(env, name);
@@ -149,7 +154,7 @@ function backends(env: Env, dataDir: string): Readonly<Record<string, BackendSet
 }
 
 export function loadConfig(env: Env = process.env): Config {
-  const dataDir = path.resolve(read(env, 'POST_OFFICE_DATA_DIR') ?? './.post-office');
+  const dataDir = dataDirectory(env);
   const leaseSeconds = integer(env, 'POST_OFFICE_LEASE_SECONDS', 60, 5, 86_400);
   // Half the lease leaves the heartbeat (every lease/3) time to extend a claim whose send is slow.
   const sendTimeoutSeconds = seconds(env, 'POST_OFFICE_SEND_TIMEOUT_SECONDS', Math.min(30, leaseSeconds / 2), 1, 600);

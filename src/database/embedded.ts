@@ -35,28 +35,42 @@ export function freePort(): Promise<number> {
   });
 }
 
-/**
- * A sidecar killed with SIGKILL leaves its PostgreSQL child running and holding the data
- * directory; stop that orphan (fast shutdown) so this start can take over. Called only once the
- * data folder's lock shows its owner is gone, and only for a postgres serving this very folder,
- * so a reused PID or another sidecar's database is never touched.
- */
 /** Through symlinks (macOS's /tmp is /private/tmp): postgres writes the path it resolved. */
 async function sameFolder(a: string, b: string): Promise<boolean> {
   const real = (folder: string) => realpath(folder).catch(() => path.resolve(folder));
   return (await real(a)) === (await real(b));
 }
 
-async function stopOrphan(databaseDir: string, logger: Logger): Promise<void> {
+/**
+ * The PostgreSQL serving `databaseDir` right now, from its postmaster.pid (PID, data directory,
+ * start time, port, …); undefined when none is. A reused PID is not taken for it.
+ */
+export async function runningServer(databaseDir: string): Promise<{ pid: number; port: number } | undefined> {
   const pidFile = path.join(databaseDir, 'postmaster.pid');
-  if (!existsSync(pidFile)) return;
-  const [pidLine, dirLine] = (await readFile(pidFile, 'utf8')).split('\n');
+  if (!existsSync(pidFile)) return undefined;
+  const [pidLine, dirLine, , portLine] = (await readFile(pidFile, 'utf8')).split('\n');
   const pid = Number(pidLine);
-  if (!isAlive(pid) || !(await sameFolder(dirLine ?? '', databaseDir))) return;
-  if (!(commandLine(pid)?.includes('postgres') ?? true)) return;
-  logger.warn({ pid }, 'stopping the embedded PostgreSQL a previous run left behind');
-  process.kill(pid, 'SIGINT');
-  for (let waited = 0; waited < 15_000 && isAlive(pid); waited += 100) await new Promise((resolve) => setTimeout(resolve, 100));
+  if (!isAlive(pid) || !(await sameFolder(dirLine ?? '', databaseDir))) return undefined;
+  if (!(commandLine(pid)?.includes('postgres') ?? true)) return undefined;
+  return { pid, port: Number(portLine) };
+}
+
+/**
+ * A sidecar killed with SIGKILL leaves its PostgreSQL child running and holding the data
+ * directory; stop that orphan (fast shutdown) so this start can take over. Called only once the
+ * data folder's lock shows its owner is gone, so another sidecar's database is never touched.
+ */
+async function stopOrphan(databaseDir: string, logger: Logger): Promise<void> {
+  const orphan = await runningServer(databaseDir);
+  if (orphan === undefined) return;
+  logger.warn({ pid: orphan.pid }, 'stopping the embedded PostgreSQL a previous run left behind');
+  process.kill(orphan.pid, 'SIGINT');
+  for (let waited = 0; waited < 15_000 && isAlive(orphan.pid); waited += 100) await new Promise((resolve) => setTimeout(resolve, 100));
+}
+
+/** How a client reaches the embedded PostgreSQL on `port`. */
+export function embeddedUrl(password: string, port: number): string {
+  return `postgres://postoffice:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`;
 }
 
 export interface EmbeddedDatabase {
@@ -114,7 +128,7 @@ async function startServer(
   process.once('exit', killOnExit);
   logger.info({ port: serverPort }, 'embedded PostgreSQL started');
   return {
-    url: `postgres://postoffice:${encodeURIComponent(password)}@127.0.0.1:${serverPort}/postgres`,
+    url: embeddedUrl(password, serverPort),
     async stop() {
       process.removeListener('exit', killOnExit);
       await server.stop();
