@@ -1,5 +1,5 @@
 // Starts every part of a sidecar in order and stops them in the reverse order:
-//   start: ports tried → database → migrations → pg pool (admin app) → workers → dispatcher → retention job
+//   start: data folder and ports tried → database → migrations → pg pool (admin app) → workers → dispatcher → retention job
 //          → listeners
 //   stop:  readiness 503 → API closed → dispatcher drained → workers (and their Agents)
 //          closed → retention job stopped (after its current batch) → admin + pg pool closed
@@ -10,6 +10,7 @@ import fastifyPostgres from '@fastify/postgres';
 import Fastify from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from './config.ts';
+import { assertDataDirFree } from './database/data-dir-lock.ts';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './database/embedded.ts';
 import { DatabaseHealth } from './database/health.ts';
 import { loadMigrations, migrate } from './database/migrate.ts';
@@ -52,6 +53,8 @@ async function migrateWithRetry(url: string, logger: Logger, attempts = 30): Pro
 
 export async function startService(config: Config, logger: Logger): Promise<Service> {
   const owner = `${hostname()}/${process.pid}/${randomBytes(4).toString('hex')}`;
+  // A second `npm start` in the same folder is told so, rather than that its port is busy.
+  if (config.databaseUrl === undefined) await assertDataDirFree(config.dataDir);
   await assertPortsFree([
     { variable: 'POST_OFFICE_PORT', host: config.host, port: config.port },
     { variable: 'POST_OFFICE_ADMIN_PORT', host: config.adminHost, port: config.adminPort },

@@ -42,10 +42,12 @@ export interface DataDirLock {
   release(): Promise<void>;
 }
 
-/** Throws a ConfigError naming POST_OFFICE_DATA_DIR while another live sidecar owns `dataDir`. */
-export async function lockDataDir(dataDir: string): Promise<DataDirLock> {
-  const file = path.join(dataDir, 'sidecar.pid');
-  const owner = await readPid(file);
+/**
+ * Throws a ConfigError naming POST_OFFICE_DATA_DIR while another live sidecar owns `dataDir`;
+ * returns the PID a dead owner left, if any. Reads only, so start-up can ask before anything else.
+ */
+export async function assertDataDirFree(dataDir: string): Promise<number | undefined> {
+  const owner = await readPid(path.join(dataDir, 'sidecar.pid'));
   // A PID reused by something that is not Node (a container restart reuses low PIDs) is no owner.
   const live = owner !== undefined && owner !== process.pid && isAlive(owner) && (commandLine(owner)?.includes('node') ?? true);
   if (live) {
@@ -53,6 +55,13 @@ export async function lockDataDir(dataDir: string): Promise<DataDirLock> {
       `POST_OFFICE_DATA_DIR: ${dataDir} is in use by another running sidecar (pid ${owner}); stop it, or give this one another POST_OFFICE_DATA_DIR`,
     );
   }
+  return owner;
+}
+
+/** Takes `dataDir` for this process; throws like assertDataDirFree while another sidecar owns it. */
+export async function lockDataDir(dataDir: string): Promise<DataDirLock> {
+  const file = path.join(dataDir, 'sidecar.pid');
+  const owner = await assertDataDirFree(dataDir);
   if (owner !== undefined) await rm(file, { force: true });
   try {
     // Exclusive create: of two sidecars starting at the same moment, one gets the folder.

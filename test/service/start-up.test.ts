@@ -74,7 +74,8 @@ test('a second `npm start` in the same data folder refuses with one line and lea
   const dir = await dataDir();
   const first = await spawnSidecar(embeddedEnv(dir));
 
-  const second = await runToExit(embeddedEnv(dir));
+  // On the first one's own ports, as a second `npm start` with the defaults would be: the folder is named, not a port.
+  const second = await runToExit(embeddedEnv(dir, { POST_OFFICE_PORT: new URL(first.apiUrl).port, POST_OFFICE_ADMIN_PORT: new URL(first.adminUrl).port }));
   assert.equal(second.code, 78, second.stderr);
   assert.equal(second.stderr,
     `post-office: configuration error: POST_OFFICE_DATA_DIR: ${dir} is in use by another running sidecar (pid ${first.child.pid}); stop it, or give this one another POST_OFFICE_DATA_DIR\n`);
