@@ -41,6 +41,8 @@ export interface Config {
   readonly retentionDays: number;
   /** How often the retention job runs (± 10 % jitter). */
   readonly retentionIntervalSeconds: number;
+  /** pino's level: fatal, error, warn, info, debug, trace or silent. */
+  readonly logLevel: string;
 }
 
 type Env = Record<string, string | undefined>;
@@ -101,6 +103,11 @@ export function databaseUrl(env: Env): string | undefined {
   return raw;
 }
 
+/** POST_OFFICE_DATA_DIR, absolute; the cleanup CLI finds the embedded database through it. */
+export function dataDirectory(env: Env): string {
+  return path.resolve(read(env, 'POST_OFFICE_DATA_DIR') ?? './.post-office');
+}
+
 /** Comma-separated mailboxes; each one parsed like an email's own addresses. */
 function addressList(env: Env, name: string): readonly string[] {
   const raw = read(env, name);
@@ -123,11 +130,34 @@ function domainName(env: Env, name: string): string | undefined {
 }
 
 const MiB = 1024 * 1024;
+// The largest message a provider documents is 40 MB (SES, Resend), attachments base64-encoded
+// as in the JSON body; 48 MiB (50.3 MB) lets it through with room for the JSON around it.
+export const DEFAULT_MAX_BODY_BYTES = 48 * MiB;
+const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+function logLevel(env: Env): string {
+  const raw = read(env, 'LOG_LEVEL');
+  if (raw === undefined) return 'info';
+  if (!logLevels.includes(raw)) throw new ConfigError(`LOG_LEVEL must be one of ${logLevels.join(', ')} (got "${raw}")`);
+  return raw;
+}
+
+/** Emails that name no backend go to "default", so several aliases without one are refused. */
+function backends(env: Env, dataDir: string): Readonly<Record<string, BackendSettings>> {
+  const parsed = parseBackends(read(env, 'POST_OFFICE_BACKENDS'), path.join(dataDir, 'outbox'));
+  if (!Object.hasOwn(parsed, 'default')) {
+    throw new ConfigError(
+      `POST_OFFICE_BACKENDS must have a "default" alias: emails that name no backend use it (aliases: ${Object.keys(parsed).join(', ')})`,
+    );
+  }
+  return parsed;
+}
 
 export function loadConfig(env: Env = process.env): Config {
-  const dataDir = path.resolve(read(env, 'POST_OFFICE_DATA_DIR') ?? './.post-office');
+  const dataDir = dataDirectory(env);
   const leaseSeconds = integer(env, 'POST_OFFICE_LEASE_SECONDS', 60, 5, 86_400);
-  const sendTimeoutSeconds = seconds(env, 'POST_OFFICE_SEND_TIMEOUT_SECONDS', 30, 1, 600);
+  // Half the lease leaves the heartbeat (every lease/3) time to extend a claim whose send is slow.
+  const sendTimeoutSeconds = seconds(env, 'POST_OFFICE_SEND_TIMEOUT_SECONDS', Math.min(30, leaseSeconds / 2), 1, 600);
   if (sendTimeoutSeconds >= leaseSeconds) {
     throw new ConfigError(
       `POST_OFFICE_SEND_TIMEOUT_SECONDS must be shorter than POST_OFFICE_LEASE_SECONDS (${sendTimeoutSeconds} >= ${leaseSeconds})`,
@@ -148,7 +178,7 @@ export function loadConfig(env: Env = process.env): Config {
     port: port(env, 'POST_OFFICE_PORT', 8587),
     adminHost: read(env, 'POST_OFFICE_ADMIN_HOST') ?? '0.0.0.0',
     adminPort: port(env, 'POST_OFFICE_ADMIN_PORT', 9587),
-    backends: parseBackends(read(env, 'POST_OFFICE_BACKENDS'), path.join(dataDir, 'outbox')),
+    backends: backends(env, dataDir),
     threads: integer(env, 'POST_OFFICE_THREADS', 2, 1, 64),
     httpConnections: integer(env, 'POST_OFFICE_HTTP_CONNECTIONS', 8, 1, 256),
     dbPoolMax: integer(env, 'POST_OFFICE_DB_POOL_MAX', 4, 2, 100),
@@ -162,7 +192,7 @@ export function loadConfig(env: Env = process.env): Config {
     shutdownGraceSeconds: seconds(env, 'POST_OFFICE_SHUTDOWN_GRACE_SECONDS', 20, 0, 3600),
     batchSize: integer(env, 'POST_OFFICE_BATCH_SIZE', 200, 1, 10_000),
     defaultFrom,
-    maxBodyBytes: integer(env, 'POST_OFFICE_MAX_BODY_BYTES', 32 * MiB, 1024, 1024 * MiB),
+    maxBodyBytes: integer(env, 'POST_OFFICE_MAX_BODY_BYTES', DEFAULT_MAX_BODY_BYTES, 1024, 1024 * MiB),
     sendTimeoutSeconds,
     circuitFailures: integer(env, 'POST_OFFICE_CIRCUIT_FAILURES', 5, 0, 1000),
     circuitPauseSeconds: seconds(env, 'POST_OFFICE_CIRCUIT_PAUSE_SECONDS', 5, 0.1, 3600),
@@ -171,6 +201,7 @@ export function loadConfig(env: Env = process.env): Config {
     httpIdleSeconds: seconds(env, 'POST_OFFICE_HTTP_IDLE_SECONDS', 30, 1, 3600),
     retentionDays: integer(env, 'POST_OFFICE_RETENTION_DAYS', 30, 0, 36_500),
     retentionIntervalSeconds: seconds(env, 'POST_OFFICE_RETENTION_INTERVAL_SECONDS', 3600, 1, 604_800),
+    logLevel: logLevel(env),
   };
   return Object.freeze(config);
 }

@@ -4,16 +4,24 @@ import { ConfigError } from './errors.ts';
 import { createLogger } from './logger.ts';
 import { startService, type Service } from './service.ts';
 
-const logger = createLogger();
+/** One line naming the variable and the rule, nothing else: the value may be a secret. */
+function configurationError(err: ConfigError): never {
+  process.stderr.write(`post-office: configuration error: ${err.message}\n`);
+  process.exit(78); // EX_CONFIG
+}
 
 let config;
 try {
   config = loadConfig();
 } catch (err) {
   if (!(err instanceof ConfigError)) throw err;
-  // One line naming the variable and the rule, nothing else: the value may be a secret.
-  process.stderr.write(`post-office: configuration error: ${err.message}\n`);
-  process.exit(78); // EX_CONFIG
+  configurationError(err);
+}
+
+const logger = createLogger(config.logLevel);
+if (config.databaseUrl === undefined && process.env.KUBERNETES_SERVICE_HOST !== undefined) {
+  logger.warn({ dataDir: config.dataDir },
+    'DATABASE_URL is unset: queued mail lives in this pod\'s embedded PostgreSQL and is lost with the pod; set DATABASE_URL to a shared PostgreSQL');
 }
 
 let service: Service | undefined;
@@ -42,6 +50,8 @@ try {
   service = await startService(config, logger);
   if (signalled) await service.stop();
 } catch (err) {
+  // A busy port or a data folder another sidecar owns: found before anything was started.
+  if (err instanceof ConfigError) configurationError(err);
   logger.fatal({ err: err instanceof Error ? err.message : String(err) }, 'start-up failed');
   process.exit(1);
 }

@@ -1,5 +1,5 @@
 // Starts every part of a sidecar in order and stops them in the reverse order:
-//   start: database → migrations → pg pool (admin app) → workers → dispatcher → retention job
+//   start: data folder and ports tried → database → migrations → pg pool (admin app) → workers → dispatcher → retention job
 //          → listeners
 //   stop:  readiness 503 → API closed → dispatcher drained → workers (and their Agents)
 //          closed → retention job stopped (after its current batch) → admin + pg pool closed
@@ -10,6 +10,7 @@ import fastifyPostgres from '@fastify/postgres';
 import Fastify from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from './config.ts';
+import { assertDataDirFree } from './database/data-dir-lock.ts';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './database/embedded.ts';
 import { DatabaseHealth } from './database/health.ts';
 import { loadMigrations, migrate } from './database/migrate.ts';
@@ -25,6 +26,7 @@ import { RateLimitStore } from './store/rate-limit-store.ts';
 import { RetentionStore } from './store/retention-store.ts';
 import { QueueStore } from './store/store.ts';
 import { CleanupJob, DEFAULT_BATCH_SIZE, DEFAULT_BLOB_MARGIN_SECONDS } from './retention/cleanup-job.ts';
+import { assertPortsFree } from './port-check.ts';
 import { inlineRenderer } from './templates/renderer.ts';
 import type { WorkerPool } from './worker/pool.ts';
 
@@ -83,6 +85,12 @@ async function buildDelivery(config: Config, deps: { store: QueueStore; metrics:
 
 export async function startService(config: Config, logger: Logger): Promise<Service> {
   const owner = `${hostname()}/${process.pid}/${randomBytes(4).toString('hex')}`;
+  // A second `npm start` in the same folder is told so, rather than that its port is busy.
+  if (config.databaseUrl === undefined) await assertDataDirFree(config.dataDir);
+  await assertPortsFree([
+    { variable: 'POST_OFFICE_PORT', host: config.host, port: config.port },
+    { variable: 'POST_OFFICE_ADMIN_PORT', host: config.adminHost, port: config.adminPort },
+  ]);
   let embedded: EmbeddedDatabase | undefined;
   const databaseUrl = config.databaseUrl ?? (embedded = await startEmbeddedPostgres(config.dataDir, logger)).url;
   await migrateWithRetry(databaseUrl, logger);

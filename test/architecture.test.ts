@@ -18,7 +18,7 @@ export const layers: readonly (readonly string[])[] = [
   ['worker'],
   ['metrics'],
   ['database'],
-  ['config.ts'],
+  ['config.ts', 'port-check.ts'],
   ['store'],
   ['providers', 'templates'],
   ['email'],

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { loadConfig } from '../src/config.ts';
 import { ConfigError } from '../src/errors.ts';
+import { defaultMaxMessageBytes } from '../src/providers/limits.ts';
 
 type Env = Record<string, string>;
 
@@ -47,7 +48,9 @@ const cases: { rule: string; env: Env; variable: string; message: RegExp; secret
   { rule: 'a poll interval under 50 ms', env: { POST_OFFICE_POLL_SECONDS: '0.01' }, variable: 'POST_OFFICE_POLL_SECONDS', message: /from 0.05 to 60/ },
   { rule: 'a send timeout of zero', env: { POST_OFFICE_SEND_TIMEOUT_SECONDS: '0' }, variable: 'POST_OFFICE_SEND_TIMEOUT_SECONDS', message: /from 1 to 600/ },
   { rule: 'the send timeout must be shorter than the lease', env: { POST_OFFICE_LEASE_SECONDS: '30', POST_OFFICE_SEND_TIMEOUT_SECONDS: '30' }, variable: 'POST_OFFICE_SEND_TIMEOUT_SECONDS', message: /must be shorter than POST_OFFICE_LEASE_SECONDS \(30 >= 30\)/ },
-  { rule: 'the default send timeout does not fit a 20-second lease', env: { POST_OFFICE_LEASE_SECONDS: '20' }, variable: 'POST_OFFICE_SEND_TIMEOUT_SECONDS', message: /shorter than POST_OFFICE_LEASE_SECONDS/ },
+  { rule: 'a send timeout set beside a short lease must still be shorter', env: { POST_OFFICE_LEASE_SECONDS: '5', POST_OFFICE_SEND_TIMEOUT_SECONDS: '30' }, variable: 'POST_OFFICE_SEND_TIMEOUT_SECONDS', message: /shorter than POST_OFFICE_LEASE_SECONDS \(30 >= 5\)/ },
+  // Logging.
+  { rule: 'LOG_LEVEL is one of pino\'s levels', env: { LOG_LEVEL: 'verbose' }, variable: 'LOG_LEVEL', message: /^LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent \(got "verbose"\)$/ },
   // On/off.
   { rule: 'the dispatcher switch is on or off', env: { POST_OFFICE_DISPATCHER: 'maybe' }, variable: 'POST_OFFICE_DISPATCHER', message: /must be "on" or "off" \(got "maybe"\)/ },
   { rule: 'the LISTEN switch is on or off', env: { POST_OFFICE_LISTEN: 'yes' }, variable: 'POST_OFFICE_LISTEN', message: /must be "on" or "off"/ },
@@ -77,6 +80,7 @@ const cases: { rule: string; env: Env; variable: string; message: RegExp; secret
   { rule: 'backends must be valid JSON, and the text is not echoed', env: { POST_OFFICE_BACKENDS: '{"default":{"provider":"mailgun","api_key":"key-3ax6xnjp29jd6fds4gc373sgvjxteol0",' }, variable: 'POST_OFFICE_BACKENDS', message: /not valid JSON/, secrets: ['key-3ax6xnjp29jd6fds4gc373sgvjxteol0', 'mailgun'] },
   { rule: 'backends must be an object', env: backends([{ provider: 'outbox' }]), variable: 'POST_OFFICE_BACKENDS', message: /non-empty JSON object/ },
   { rule: 'backends must not be empty', env: backends({}), variable: 'POST_OFFICE_BACKENDS', message: /non-empty JSON object/ },
+  { rule: 'backends need a "default" alias, the one emails naming no backend use', env: backends({ postmark: { provider: 'postmark', server_token: 'pm-secret-token-5678' } }), variable: 'POST_OFFICE_BACKENDS', message: /^POST_OFFICE_BACKENDS must have a "default" alias: emails that name no backend use it \(aliases: postmark\)$/, secrets: ['pm-secret-token-5678'] },
   { rule: 'an alias is letters, digits, "_", "." or "-"', env: backends({ 'bad alias!': { provider: 'outbox' } }), variable: 'POST_OFFICE_BACKENDS', message: /alias "bad alias!" must be 1-64 letters/ },
   { rule: 'an alias is at most 64 characters', env: backends({ ['a'.repeat(65)]: { provider: 'outbox' } }), variable: 'POST_OFFICE_BACKENDS', message: /must be 1-64 letters/ },
   { rule: 'a backend is an object', env: backends({ default: 'postmark' }), variable: 'POST_OFFICE_BACKENDS', message: /^POST_OFFICE_BACKENDS\.default must be an object with a "provider" field/ },
@@ -125,7 +129,7 @@ test('defaults: every variable unset', () => {
     shutdownGraceSeconds: 20,
     batchSize: 200,
     defaultFrom: undefined,
-    maxBodyBytes: 32 * 1024 * 1024,
+    maxBodyBytes: 48 * 1024 * 1024,
     sendTimeoutSeconds: 30,
     circuitFailures: 5,
     circuitPauseSeconds: 5,
@@ -134,7 +138,27 @@ test('defaults: every variable unset', () => {
     httpIdleSeconds: 30,
     retentionDays: 30,
     retentionIntervalSeconds: 3600,
+    logLevel: 'info',
   });
+});
+
+test('the default body limit lets the largest message a provider documents through, with room for the JSON', () => {
+  const largest = Math.max(...Object.values(defaultMaxMessageBytes).filter((limit) => limit !== null));
+  assert.equal(largest, 40_000_000, 'SES and Resend: 40 MB');
+  assert.ok(loadConfig({}).maxBodyBytes >= largest * 1.2, `${loadConfig({}).maxBodyBytes} bytes leave too little room around a ${largest}-byte message`);
+});
+
+test('the send timeout defaults to half the lease, at most 30 seconds', () => {
+  assert.equal(loadConfig({ POST_OFFICE_LEASE_SECONDS: '30' }).sendTimeoutSeconds, 15);
+  assert.equal(loadConfig({ POST_OFFICE_LEASE_SECONDS: '5' }).sendTimeoutSeconds, 2.5);
+  assert.equal(loadConfig({ POST_OFFICE_LEASE_SECONDS: '300' }).sendTimeoutSeconds, 30);
+  assert.equal(loadConfig({ POST_OFFICE_LEASE_SECONDS: '5', POST_OFFICE_SEND_TIMEOUT_SECONDS: '4' }).sendTimeoutSeconds, 4);
+});
+
+test('LOG_LEVEL takes each of pino\'s levels', () => {
+  for (const level of ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']) {
+    assert.equal(loadConfig({ LOG_LEVEL: level }).logLevel, level);
+  }
 });
 
 test('an empty (or blank) variable means the same as an unset one', () => {
@@ -146,7 +170,7 @@ test('an empty (or blank) variable means the same as an unset one', () => {
     'POST_OFFICE_SHUTDOWN_GRACE_SECONDS', 'POST_OFFICE_BATCH_SIZE', 'POST_OFFICE_DEFAULT_FROM',
     'POST_OFFICE_MAX_BODY_BYTES', 'POST_OFFICE_SEND_TIMEOUT_SECONDS', 'POST_OFFICE_CIRCUIT_FAILURES', 'POST_OFFICE_CIRCUIT_PAUSE_SECONDS',
     'POST_OFFICE_OVERRIDE_RECIPIENTS', 'POST_OFFICE_MESSAGE_ID_DOMAIN', 'POST_OFFICE_HTTP_IDLE_SECONDS',
-    'POST_OFFICE_RETENTION_DAYS', 'POST_OFFICE_RETENTION_INTERVAL_SECONDS',
+    'POST_OFFICE_RETENTION_DAYS', 'POST_OFFICE_RETENTION_INTERVAL_SECONDS', 'LOG_LEVEL',
   ];
   const defaults = loadConfig({});
   assert.deepEqual(loadConfig(Object.fromEntries(names.map((name) => [name, '']))), defaults);
@@ -215,4 +239,19 @@ test('a bad variable stops `node src/main.ts` with exit code 78 and one stderr l
   assert.match(lines[0]!, /^post-office: configuration error: POST_OFFICE_BACKENDS must be a JSON object .*not valid JSON/);
   assert.ok(!stderr.includes(secret) && !stdout.includes(secret), 'the secret is never printed');
   assert.equal(stdout, '', 'nothing else is printed');
+});
+
+test('LOG_LEVEL=verbose stops `node src/main.ts` with exit code 78 and one line, not a stack trace', async () => {
+  const child = spawn(process.execPath, ['src/main.ts'], {
+    cwd: repoRoot,
+    env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'verbose', POST_OFFICE_PORT: '0', POST_OFFICE_ADMIN_PORT: '0' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const code = await new Promise<number | null>((resolve) => child.once('close', (exitCode) => resolve(exitCode)));
+
+  assert.equal(code, 78, output);
+  assert.equal(output, 'post-office: configuration error: LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent (got "verbose")\n');
 });

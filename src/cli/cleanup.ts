@@ -1,17 +1,38 @@
 // Retention on demand: `npm run cleanup -- --days N [--dry-run] [--wait] [--batch-size N]`.
 // Does what the sidecars' retention job does (src/retention/cleanup-job.ts), once, against
-// DATABASE_URL, printing each batch and a summary. It takes the same fleet-wide lock; when a
+// DATABASE_URL (unset: the embedded database in POST_OFFICE_DATA_DIR, as `npm start` uses it),
+// printing each batch and a summary. It takes the same fleet-wide lock; when a
 // sidecar holds it, it says so and stops (exit 75, "try again later") unless --wait is given.
 // A dry run only counts, so it needs no lock. It does not migrate: point it at a database the
 // sidecars have migrated.
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { databaseUrl } from '../config.ts';
+import { dataDirectory, databaseUrl } from '../config.ts';
+import { openDataDirDatabase, type DataDirDatabase } from '../database/data-dir-database.ts';
 import { ConfigError } from '../errors.ts';
+import { createLogger } from '../logger.ts';
 import { RetentionStore, type RetentionSession } from '../store/retention-store.ts';
 import { cleanUp, DEFAULT_BATCH_SIZE, DEFAULT_BLOB_MARGIN_SECONDS, type CleanupCounts } from '../retention/cleanup-job.ts';
 
 const USAGE = 'usage: npm run cleanup -- --days N [--dry-run] [--wait] [--batch-size N]';
+const HELP = `${USAGE}
+
+Deletes what the sidecars' retention job deletes, once: sent, failed, expired and cancelled
+emails older than N days (with their logs and attachment links) and idempotency keys older than
+N days, then attachments no email uses any more. Queued and sending emails are never touched.
+
+  --days N          age in days, 1-36500 (required)
+  --dry-run         count what would be deleted, delete nothing (takes no lock)
+  --wait            when a sidecar is cleaning up, wait for it instead of exiting 75
+  --batch-size N    rows per statement, 1-10000 (default ${DEFAULT_BATCH_SIZE})
+  --help            this text
+
+Database: DATABASE_URL; when it is unset, the embedded PostgreSQL in POST_OFFICE_DATA_DIR
+(default ./.post-office) that npm start uses: the running sidecar's, or started for this run.
+It does not migrate: point it at a database a sidecar has migrated.
+
+Exit codes: 0 done, 1 failed, 64 bad arguments, 75 another sidecar is cleaning up (try again
+later), 78 no database to use, 130 stopped by Ctrl-C.`;
 // sysexits.h, as main.ts uses EX_CONFIG: scripts can tell "try later" from "broken".
 const EX_USAGE = 64;
 const EX_TEMPFAIL = 75;
@@ -52,7 +73,7 @@ function parse() {
 }
 const args = parse();
 if (args.help) {
-  print(USAGE);
+  print(HELP);
   process.exit(0);
 }
 const days = positiveInteger('days', args.days, undefined, 36_500);
@@ -65,8 +86,16 @@ try {
   if (!(err instanceof ConfigError)) throw err;
   fail(err.message, EX_CONFIG); // never echoes the URL: it carries a password
 }
+let embedded: DataDirDatabase | undefined;
 if (connectionString === undefined) {
-  fail('DATABASE_URL is not set: set it to the PostgreSQL the sidecars use (postgres://user:password@host:5432/database)', EX_CONFIG);
+  try {
+    embedded = await openDataDirDatabase(dataDirectory(process.env), createLogger('silent'));
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    fail(err.message, EX_CONFIG);
+  }
+  connectionString = embedded.url;
+  print(`DATABASE_URL is not set: using the embedded PostgreSQL in ${dataDirectory(process.env)} (${embedded.origin})`);
 }
 
 const pool = new pg.Pool({ connectionString, max: 2, connectionTimeoutMillis: 10_000 });
@@ -127,4 +156,5 @@ try {
   code = 1;
 }
 await pool.end();
+await embedded?.stop();
 process.exit(code);

@@ -162,6 +162,11 @@ export function validateEmail(body: EmailRequest, context: ValidationContext, pr
   if (to.length + cc.length + bcc.length === 0) fail('NO_RECIPIENTS', `${prefix}to`, 'at least one recipient is required in to, cc or bcc');
 
   const template = templateRef(prefix, body);
+  // Nothing to read is almost always a caller's bug (a misspelt field, a lost template name),
+  // and providers would deliver it blank. A template gives its own subject and bodies.
+  if (template === undefined && !body.subject && !body.text && !body.html && (body.attachments ?? []).length === 0) {
+    fail('EMPTY_EMAIL', `${prefix}subject`, 'an email needs a subject, text, html, an attachment or a template');
+  }
   const subject = body.subject ?? '';
   noCrLf(`${prefix}subject`, subject);
   if (body.text !== undefined) checkStorableText('INVALID_TEXT', `${prefix}text`, body.text);

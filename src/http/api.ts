@@ -15,7 +15,7 @@ import type { QueueStore } from '../store/store.ts';
 import type { Renderer } from '../templates/renderer.ts';
 import { version } from '../version.ts';
 import { emailsApi } from './emails-api.ts';
-import { handleError, handleNotFound } from './errors.ts';
+import { describeInvalidJson, handleError, handleNotFound } from './errors.ts';
 import { templatesApi } from './templates-api.ts';
 
 export interface ApiDeps {
@@ -53,7 +53,7 @@ export async function buildApi(deps: ApiDeps) {
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     const text = String(body);
     if (text === '') done(null, undefined);
-    else parseJson(request, text, done);
+    else parseJson(request, text, (err, value) => (err === null ? done(null, value) : done(describeInvalidJson(text, err))));
   });
   const requireDatabase = () => health.require();
 

@@ -21,7 +21,8 @@ test('config: rate_limit is read for every provider kind and kept apart from its
     mail: { provider: 'postmark', server_token: 'pm-token', rate_limit: { per_second: 14, per_day: 50_000 } },
     files: { provider: 'outbox', rate_limit: { per_day: 10 } },
     slow: { provider: 'mailgun', api_key: 'key-abc', domain: 'mg.example.com', rate_limit: { per_second: 0.5 } },
-    free: { provider: 'outbox' },
+    // Without a limit; also the "default" alias every configuration needs.
+    default: { provider: 'outbox' },
   }));
   assert.deepEqual(config.backends.mail, {
     provider: 'postmark', server_token: 'pm-token', message_stream: 'outbound', base_url: 'https://api.postmarkapp.com',
@@ -29,8 +30,8 @@ test('config: rate_limit is read for every provider kind and kept apart from its
   });
   assert.deepEqual(config.backends.files?.rate_limit, { per_day: 10 });
   assert.deepEqual(config.backends.slow?.rate_limit, { per_second: 0.5 });
-  assert.equal(config.backends.free?.rate_limit, undefined);
-  assert.ok(!('rate_limit' in config.backends.free!));
+  assert.equal(config.backends.default?.rate_limit, undefined);
+  assert.ok(!('rate_limit' in config.backends.default!));
 });
 
 const rules: { rule: string; rateLimit: unknown; message: RegExp }[] = [

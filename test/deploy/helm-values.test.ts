@@ -49,6 +49,23 @@ test('standalone refuses to render without a token and a shared database', { ski
   await expectFailure(charts.app, ['--set', 'postOffice.secret.databaseUrlKey='], /shared PostgreSQL/);
 });
 
+test('a sidecar without a shared database renders only when the values ask for the embedded demo mode', { skip }, async () => {
+  const refusal = /postOffice has no shared database: set postOffice\.secret\.name and postOffice\.secret\.databaseUrlKey \(a Secret key holding DATABASE_URL\), or postOffice\.database\.embedded=true for a demo whose queued mail is lost with each pod/;
+  await expectFailure(charts.demo, ['--set', 'postOffice.database.embedded=false'], refusal);
+  await expectFailure(charts.demo, ['--set', 'postOffice.database.embedded=false', '--set', 'postOffice.native=false'], refusal);
+  await expectFailure(charts.demo, ['--set', 'postOffice.database.embedded=false', '--set', 'postOffice.secret.name=mail', '--set', 'postOffice.secret.databaseUrlKey='], refusal);
+  await expectFailure(charts.demo, ['--set', 'postOffice.database.embeded=true'], /postOffice\.database\.embeded is not a setting/);
+
+  const envNames = async (args: string[]) => {
+    const pod = podSpecOf((await render(charts.demo, args)).find((o) => o.kind === 'Deployment')!)!;
+    const sidecar = [...(pod.initContainers ?? []), ...pod.containers].find((c) => c.name === 'post-office')!;
+    return (sidecar.env ?? []).map((e) => e.name);
+  };
+  assert.ok((await envNames(['--set', 'postOffice.database.embedded=false', '--set', 'postOffice.secret.name=mail'])).includes('DATABASE_URL'), 'from the Secret');
+  assert.ok((await envNames(['--set', 'postOffice.database.embedded=false', '--set', 'postOffice.extraEnv[0].name=DATABASE_URL', '--set', 'postOffice.extraEnv[0].value=postgres://db/mail'])).includes('DATABASE_URL'), 'from extraEnv');
+  assert.ok(!(await envNames([])).includes('DATABASE_URL'), 'the demo app asks for the embedded database explicitly');
+});
+
 test('every environment variable the charts set is named as in docs/contract.md', { skip }, async () => {
   const text = await readFile(path.join(repoRoot, 'docs/contract.md'), 'utf8');
   for (const name of CONTRACT_ENV) assert.ok(text.includes(`\`${name}\``), `${name} is not in docs/contract.md`);

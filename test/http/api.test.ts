@@ -145,7 +145,7 @@ test('the list is newest first, and its cursor walks every row exactly once; sta
 });
 
 test('cancel a queued email, then cancel again (409), requeue it (fresh budget), requeue again (409)', async () => {
-  const { body } = await postJson(`${quiet.apiUrl}/v1/emails`, { from: 'a@example.com', to: 'b@example.com', scheduled_at: later() });
+  const { body } = await postJson(`${quiet.apiUrl}/v1/emails`, { from: 'a@example.com', to: 'b@example.com', subject: 'to cancel', scheduled_at: later() });
   const url = `${quiet.apiUrl}/v1/emails/${String(body.id)}`;
 
   // As `curl -X POST -H 'content-type: application/json'` sends it: a JSON content type, no body.

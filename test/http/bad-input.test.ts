@@ -78,6 +78,9 @@ const cases: Case[] = [
   { name: 'CR/LF inside an address', body: { ...ok, to: 'alice@example.com\r\nBcc: eve@example.com' }, status: 400, code: 'INVALID_ADDRESS', field: 'to[0]' },
   { name: 'no recipients at all', body: { from: 'sender@example.com', subject: 'hello' }, status: 400, code: 'NO_RECIPIENTS', field: 'to' },
   { name: 'empty recipient lists', body: { ...ok, to: [], cc: [], bcc: [] }, status: 400, code: 'NO_RECIPIENTS', field: 'to' },
+  { name: 'no subject, no body, no template', body: { from: 'sender@example.com', to: 'alice@example.com' }, status: 400, code: 'EMPTY_EMAIL', field: /^subject: an email needs a subject, text, html, an attachment or a template$/ },
+  { name: 'only empty strings', body: { ...ok, subject: '', text: '', html: '' }, status: 400, code: 'EMPTY_EMAIL', field: 'subject' },
+  { name: 'a batch where only email 2 is empty', path: '/v1/emails/batch', body: { emails: [ok, ok, { from: 'sender@example.com', to: 'alice@example.com' }] }, status: 400, code: 'EMPTY_EMAIL', field: 'emails[2].subject' },
   { name: 'missing from without a default', body: { to: 'alice@example.com', subject: 'hello' }, status: 400, code: 'MISSING_FROM', field: 'from' },
   // Header injection.
   { name: 'CR/LF in the subject', body: { ...ok, subject: 'Hi\r\nBcc: eve@example.com' }, status: 400, code: 'INVALID_HEADER', field: 'subject' },
@@ -159,11 +162,13 @@ const cases: Case[] = [
   { name: 'an array as the body', body: [ok], status: 400, code: 'VALIDATION_FAILED', field: 'body' },
   { name: 'invalid priority', body: { ...ok, priority: 'urgent' }, status: 400, code: 'VALIDATION_FAILED', field: 'priority: must be one of now, high, medium, low' },
   // Transport.
-  { name: 'malformed JSON', raw: '{"from": "sender@example.com",', status: 400, code: 'INVALID_JSON', field: 'body' },
+  { name: 'malformed JSON', raw: '{"from": "sender@example.com",', status: 400, code: 'INVALID_JSON', field: /^body: is not valid JSON at position 30 \(line 1, column 31\): Expected double-quoted property name$/ },
+  { name: 'JSON cut short', raw: '{"from": ', status: 400, code: 'INVALID_JSON', field: /^body: is not valid JSON at position 9 \(line 1, column 10\): Unexpected end of JSON input$/ },
+  { name: 'an unquoted word, on line 2', raw: '{"from": "sender@example.com",\n "to": bob}', status: 400, code: 'INVALID_JSON', field: /^body: is not valid JSON at position 38 \(line 2, column 8\): Unexpected token 'b'$/ },
   { name: 'an empty JSON body', raw: '', status: 400, code: 'VALIDATION_FAILED', field: 'body' },
-  { name: 'a body over POST_OFFICE_MAX_BODY_BYTES', body: { ...ok, text: big }, service: () => smallBody, status: 413, code: 'BODY_TOO_LARGE', field: 'body' },
-  { name: 'text/plain', raw: JSON.stringify(ok), contentType: 'text/plain', status: 415, code: 'UNSUPPORTED_MEDIA_TYPE', field: 'body' },
-  { name: 'a form post', raw: 'from=sender%40example.com', contentType: 'application/x-www-form-urlencoded', status: 415, code: 'UNSUPPORTED_MEDIA_TYPE', field: 'body' },
+  { name: 'a body over POST_OFFICE_MAX_BODY_BYTES', body: { ...ok, text: big }, service: () => smallBody, status: 413, code: 'BODY_TOO_LARGE', field: /^body: is larger than 2048 bytes, the limit POST_OFFICE_MAX_BODY_BYTES sets$/ },
+  { name: 'text/plain', raw: JSON.stringify(ok), contentType: 'text/plain', status: 415, code: 'UNSUPPORTED_MEDIA_TYPE', field: /^body: must be sent as application\/json \(got content-type text\/plain\)$/ },
+  { name: 'a form post', raw: 'from=sender%40example.com', contentType: 'application/x-www-form-urlencoded', status: 415, code: 'UNSUPPORTED_MEDIA_TYPE', field: /^body: must be sent as application\/json \(got content-type application\/x-www-form-urlencoded\)$/ },
   // Batches: all-or-nothing.
   { name: 'a batch of 1001', path: '/v1/emails/batch', body: { emails: Array.from({ length: 1001 }, () => ok) }, status: 400, code: 'VALIDATION_FAILED', field: 'emails: must NOT have more than 1000 items' },
   { name: 'an empty batch', path: '/v1/emails/batch', body: { emails: [] }, status: 400, code: 'VALIDATION_FAILED', field: 'emails' },
@@ -226,4 +231,14 @@ test('a good request to the same sidecars is stored, so the battery can see a ch
   const after = JSON.parse(await stored()) as Record<string, string>;
   assert.equal(Number(after.emails) - Number(before.emails), 3);
   assert.equal(Number(after.keys) - Number(before.keys), 1);
+});
+
+test('an email with only a subject, or only an attachment, is not empty', async () => {
+  const headers = { 'content-type': 'application/json' };
+  const subjectOnly = await send(api, 'POST', '/v1/emails', JSON.stringify({ from: 'sender@example.com', to: 'alice@example.com', subject: 'ping' }), headers);
+  const attachmentOnly = await send(api, 'POST', '/v1/emails', JSON.stringify({
+    from: 'sender@example.com', to: 'alice@example.com', attachments: [{ filename: 'a.txt', content: 'aGVsbG8=' }],
+  }), headers);
+  assert.equal(subjectOnly.status, 202, JSON.stringify(subjectOnly.body));
+  assert.equal(attachmentOnly.status, 202, JSON.stringify(attachmentOnly.body));
 });

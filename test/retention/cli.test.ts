@@ -1,9 +1,14 @@
 // `npm run cleanup` end to end: the real script as a child process against a test database.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import pg from 'pg';
+import { startEmbeddedPostgres } from '../../src/database/embedded.ts';
+import { migrate } from '../../src/database/migrate.ts';
+import { createLogger } from '../../src/logger.ts';
 import { RetentionStore } from '../../src/store/retention-store.ts';
 import { defer } from '../helpers/cleanup.ts';
 import { createTestDatabase } from '../helpers/database.ts';
@@ -111,10 +116,13 @@ test('while a sidecar holds the retention lock, the CLI says so and stops (exit 
   assert.equal(await count(db, 'SELECT count(*) FROM emails'), 2);
 });
 
-test('without DATABASE_URL, or with bad arguments, it stops with one clear line', async () => {
-  const unset = cleanup(['--days', '30'], {});
+test('without DATABASE_URL and no embedded database, or with bad arguments, it stops with one clear line', async () => {
+  const empty = await mkdtemp(path.join(tmpdir(), 'post-office-cli-empty-'));
+  defer(() => rm(empty, { recursive: true, force: true }));
+  const unset = cleanup(['--days', '30'], { POST_OFFICE_DATA_DIR: empty });
   assert.equal(await unset.exited, 78);
-  assert.equal(unset.stderr(), 'cleanup: DATABASE_URL is not set: set it to the PostgreSQL the sidecars use (postgres://user:password@host:5432/database)\n');
+  assert.equal(unset.stderr(), `cleanup: DATABASE_URL is not set and POST_OFFICE_DATA_DIR (${empty}) holds no embedded database: ` +
+    'set DATABASE_URL to the PostgreSQL the sidecars use, or POST_OFFICE_DATA_DIR to the folder npm start uses\n');
 
   const secret = 'hunter2-password';
   const bad = cleanup(['--days', '30'], { DATABASE_URL: `mysql://app:${secret}@db/mail` });
@@ -133,4 +141,41 @@ test('without DATABASE_URL, or with bad arguments, it stops with one clear line'
   const unknown = cleanup(['--days', '30', '--everything'], { DATABASE_URL: 'postgres://127.0.0.1:1/none' });
   assert.equal(await unknown.exited, 64);
   assert.match(unknown.stderr(), /Unknown option '--everything'/);
+});
+
+test('--help says what it deletes, every option, which database and the exit codes', async () => {
+  const run = cleanup(['--help'], {});
+  assert.equal(await run.exited, 0);
+  const help = run.stdout();
+  assert.match(help, /^usage: npm run cleanup -- --days N \[--dry-run\] \[--wait\] \[--batch-size N\]\n/);
+  for (const option of ['--days N', '--dry-run', '--wait', '--batch-size N', '--help']) assert.match(help, new RegExp(`^  ${option} `, 'm'));
+  assert.match(help, /Queued and sending emails are never touched/);
+  assert.match(help, /when it is unset, the embedded PostgreSQL in POST_OFFICE_DATA_DIR/);
+  assert.match(help, /Exit codes: 0 done, 1 failed, 64 bad arguments, 75 .*\n?.*78 no database to use, 130 stopped by Ctrl-C\.\n$/);
+});
+
+test('without DATABASE_URL it cleans the embedded database npm start uses, running or not', async () => {
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'post-office-cli-embedded-'));
+  defer(() => rm(dataDir, { recursive: true, force: true }));
+  // This process stands in for the sidecar: it owns the folder while its database runs.
+  const running = await startEmbeddedPostgres(dataDir, createLogger('silent'));
+  await migrate(running.url);
+  const db = await seed(running.url);
+  const whileRunning = cleanup(['--days', '30'], { POST_OFFICE_DATA_DIR: dataDir });
+  assert.equal(await whileRunning.exited, 0, whileRunning.stderr());
+  assert.match(whileRunning.stdout(), new RegExp(`^DATABASE_URL is not set: using the embedded PostgreSQL in ${dataDir} \\(the running sidecar's\\)\n`));
+  assert.match(whileRunning.stdout(), /deleted 5 emails/);
+  assert.equal(await count(db, 'SELECT count(*) FROM emails'), 2);
+  await insertEmail(db, { status: 'sent', ageDays: 45, logs: 1 });
+  await db.end();
+  await running.stop();
+
+  const stopped = cleanup(['--days', '30'], { POST_OFFICE_DATA_DIR: dataDir });
+  assert.equal(await stopped.exited, 0, stopped.stderr());
+  assert.match(stopped.stdout(), /\(started for this run\)\n/);
+  assert.match(stopped.stdout(), /deleted 1 emails/);
+  const again = await startEmbeddedPostgres(dataDir, createLogger('silent'));
+  defer(() => again.stop());
+  const after = await connect(again.url);
+  assert.equal(await count(after, 'SELECT count(*) FROM emails'), 2, 'the run stopped its database and kept what it did');
 });

@@ -45,6 +45,8 @@ function startPool(env: Record<string, string>): WorkerPool {
     POST_OFFICE_DATA_DIR: dataDir,
     POST_OFFICE_THREADS: '1',
     POST_OFFICE_BACKENDS: JSON.stringify({
+      // Every task here names its backend; the sidecar still needs the one unnamed emails use.
+      default: { provider: 'postmark', server_token: 'pm-token', base_url: mockUrl },
       postmark: { provider: 'postmark', server_token: 'pm-token', base_url: mockUrl },
       ses: { provider: 'ses', region: 'eu-west-1', access_key_id: 'AKIDEXAMPLE', secret_access_key: 'ses-secret', base_url: mockUrl },
       smtp: { provider: 'smtp', host: '127.0.0.1', port: smtpPort },

@@ -17,6 +17,15 @@ The Post Office container, as one list item. Argument: dict root, values, mode, 
 {{- if and (eq $mode "standalone") (or (empty $v.secret.name) (empty $v.secret.apiTokenKey)) -}}
 {{- fail "standalone mode listens on the pod network: set postOffice.secret.name and postOffice.secret.apiTokenKey (a Secret key holding POST_OFFICE_API_TOKEN, at least 16 characters)" -}}
 {{- end -}}
+{{- /* Without DATABASE_URL each pod queues its mail in its own emptyDir, which dies with the
+pod: only an explicit demo setting may render that. */ -}}
+{{- $database := and $v.secret.name $v.secret.databaseUrlKey -}}
+{{- range $v.extraEnv -}}
+{{- if eq (get . "name") "DATABASE_URL" -}}{{- $database = true -}}{{- end -}}
+{{- end -}}
+{{- if and (not $database) (not $v.database.embedded) -}}
+{{- fail "postOffice has no shared database: set postOffice.secret.name and postOffice.secret.databaseUrlKey (a Secret key holding DATABASE_URL), or postOffice.database.embedded=true for a demo whose queued mail is lost with each pod" -}}
+{{- end -}}
 - name: {{ $v.containerName }}
   image: {{ include "post-office-lib.image" $v.image | quote }}
   imagePullPolicy: {{ $v.image.pullPolicy }}

@@ -27,6 +27,8 @@ secret:
   databaseUrlKey: DATABASE_URL
   backendsKey: POST_OFFICE_BACKENDS
   apiTokenKey: ""
+database:
+  embedded: false
 config:
   POST_OFFICE_THREADS: null
   POST_OFFICE_HTTP_CONNECTIONS: null
@@ -72,7 +74,7 @@ metricsAnnotations: false
 
 {{- /* Maps whose keys are the library's own: a key not in the defaults is a typo and fails. */ -}}
 {{- define "post-office-lib.closedMaps" -}}
-image ports secret config probes classic dataVolume tmpVolume
+image ports secret database config probes classic dataVolume tmpVolume
 {{- end -}}
 
 {{- /* The merged values, as YAML; callers `fromYaml` it. Fails on an unknown key. */ -}}
