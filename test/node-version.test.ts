@@ -28,7 +28,7 @@ test('engines asks for what the dependencies need: undici is the strictest', () 
 });
 
 test('npm start, npm run cleanup and CI run the check first', () => {
-  assert.match(pkg.scripts.start!, /^node scripts\/check-node\.mjs && node src\/main\.ts$/);
+  assert.match(pkg.scripts.start!, /^node scripts\/check-node\.mjs && npm run build && node (?:--[\w-]+=\w+ )*dist\/src\/main\.js$/);
   assert.match(pkg.scripts.cleanup!, /^node scripts\/check-node\.mjs && node src\/cli\/cleanup\.ts$/);
   assert.match(readFileSync(path.join(repoRoot, '.ci/run'), 'utf8'), /^if ! node scripts\/check-node\.mjs 2>\/dev\/null; then$/m);
 });
