@@ -107,6 +107,11 @@ export class Producer {
         this.claimAgain = false;
         const room = 2 * pool.capacity - this.load;
         if (!this.running || this.waiting.length >= pool.capacity || room <= 0) break;
+        // Every finished send wakes the producer: claiming the one or two free places each time
+        // would make a query per email. Claim once half a claim's worth is free, or when
+        // nothing waits at all.
+        const full = Math.min(this.options.batchSize, pool.capacity);
+        if (room < full / 2 && this.waiting.length > 0) break;
         const limit = Math.min(this.options.batchSize, room);
         const claimed = await leases.claim(this.options.owner, limit, this.options.leaseSeconds);
         for (const email of claimed) {

@@ -6,8 +6,20 @@ export interface Mailbox {
   address: string;
 }
 
+// The forms nearly every address takes, in RFC 5322's own grammar: a dot-atom local part and
+// domain (`atext` runs joined by single dots), alone or after a display name of plain atoms. A
+// match is a valid mailbox by definition; anything else (quoted strings, comments, encoded words,
+// UTF-8, domain literals, stray spaces) goes to the full parser below.
+const atext = "[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+";
+const dotAtom = `${atext}(?:\\.${atext})*`;
+const plainAddress = new RegExp(`^${dotAtom}@${dotAtom}$`);
+const namedAddress = new RegExp(`^(${atext}(?: ${atext})*) <(${dotAtom}@${dotAtom})>$`);
+
 /** Parses one `addr` or `Name <addr>` mailbox; null when it is not one. */
 export function parseMailbox(input: string): Mailbox | null {
+  if (plainAddress.test(input)) return { name: null, address: input };
+  const named = namedAddress.exec(input);
+  if (named !== null) return { name: named[1]!, address: named[2]! };
   if (/[\r\n]/.test(input)) return null;
   const parsed = emailAddresses.parseOneAddress({ input, rfc6532: true, rejectTLD: false });
   if (parsed === null || parsed.type !== 'mailbox') return null;

@@ -21,7 +21,11 @@ type Body = string | FormData;
 export const MAX_REPLY_BYTES = 1_048_576;
 
 /** The reply's body as text, at most MAX_REPLY_BYTES of it; the rest is not read. */
-async function readCapped(body: Dispatcher.ResponseData['body']): Promise<string> {
+async function readCapped(response: Dispatcher.ResponseData): Promise<string> {
+  const { body } = response;
+  // The common case, a small answer of known length, read the fast way.
+  const length = Number(response.headers['content-length']);
+  if (Number.isInteger(length) && length <= MAX_REPLY_BYTES) return body.text();
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of body) {
@@ -37,6 +41,9 @@ async function readCapped(body: Dispatcher.ResponseData['body']): Promise<string
   return Buffer.concat(chunks).toString('utf8');
 }
 
+// Loaded in the worker threads on first send: the main thread only parses provider settings.
+let undici: Promise<typeof import('undici')> | undefined;
+
 /** Sends and reads the reply (capped); a network failure or timeout becomes a retryable outcome. */
 export async function exchange(
   context: SendContext,
@@ -44,8 +51,7 @@ export async function exchange(
   options: { method?: Dispatcher.HttpMethod; headers: Record<string, string>; body: Body },
 ): Promise<HttpReply | SendOutcome> {
   try {
-    // Loaded in the worker threads on first send: the main thread only parses provider settings.
-    const { request } = await import('undici');
+    const { request } = await (undici ??= import('undici'));
     const response = await request(url, {
       dispatcher: context.agent,
       method: options.method ?? 'POST',
@@ -54,7 +60,7 @@ export async function exchange(
       headersTimeout: context.timeoutMs,
       bodyTimeout: context.timeoutMs,
     });
-    const body = await readCapped(response.body);
+    const body = await readCapped(response);
     return { status: response.statusCode, headers: response.headers, body };
   } catch (err) {
     return networkFailure(err);
