@@ -62,7 +62,7 @@ export class Delivery {
     this.owner = owner;
     this.pollSeconds = options.pollSeconds;
     this.errors = new ErrorLog(logger);
-    this.completer = new Completer({ owner, retryBaseSeconds: options.retryBaseSeconds, retryDelayMs: 1000 }, { leases, metrics, logger });
+    this.completer = new Completer({ owner, retryBaseSeconds: options.retryBaseSeconds, retryDelayMs: 1000, gatherMs: 10 }, { leases, metrics, logger });
     // The pacer and the producer hand emails to each other; the hooks close over both.
     this.pacer = new Pacer(owner, { limiter: deps.limiter, leases, metrics, logger }, {
       send: (email) => this.producer.send(email),

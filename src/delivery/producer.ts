@@ -3,10 +3,11 @@
 // Two in-memory sets: *waiting* (claimed, not yet handed to a worker) and *in flight*. On every
 // wake (NOTIFY, a local enqueue, the poll timer, a finished send) one claim-and-fill pass runs:
 //   1. claim — when fewer than `capacity` claimed emails wait, claim due emails (priority, then
-//              due time), up to 2 × capacity in all (waiting, paced, and tasks in flight: a batch
+//              due time), up to 2 × capacity in all (waiting, paced, and slots in use: a batch
 //              counts once, like a single send); again at once if the claim came back full;
-//   2. fill  — hand waiting emails to the pool while fewer than `capacity` tasks (and paced
-//              emails) are under way. An email of a rate-limited backend goes to the pacer; of a
+//   2. fill  — hand waiting emails to the pool while fewer than `capacity` slots (an email on
+//              its own request, or a batch-endpoint request; and paced emails) are in use;
+//              waiting emails of one backend go to a thread together, several per task. An email of a rate-limited backend goes to the pacer; of a
 //              paused backend, back to the queue (held back); of a half-open backend, alone as
 //              its probe; of a batching backend, with the waiting emails that fit (batching.ts).
 // Every outcome goes to the completer.
@@ -49,8 +50,8 @@ export class Producer {
   private readonly errors: ErrorLog;
   private readonly waiting: ClaimedEmail[] = [];
   private readonly inflight = new Map<string, ClaimedEmail>();
-  /** Pool tasks under way: one per email sent alone, one per batch. */
-  private tasks = 0;
+  /** Task slots in use: one per email sent on its own request, one per batch-endpoint request. */
+  private slots = 0;
   private running = false;
   /** The claim pass under way, if any; stop() waits for it so nothing it claims is stranded. */
   private claiming: Promise<void> | undefined;
@@ -66,7 +67,7 @@ export class Producer {
 
   /** What the claim is measured against (see the top of this file). */
   private get load(): number {
-    return this.waiting.length + this.tasks + this.deps.pacer.size;
+    return this.waiting.length + this.slots + this.deps.pacer.size;
   }
 
   /** Every email held under a lease and not yet finished: waiting or in flight. */
@@ -108,10 +109,9 @@ export class Producer {
         const room = 2 * pool.capacity - this.load;
         if (!this.running || this.waiting.length >= pool.capacity || room <= 0) break;
         // Every finished send wakes the producer: claiming the one or two free places each time
-        // would make a query per email. Claim once half a claim's worth is free, or when
-        // nothing waits at all.
-        const full = Math.min(this.options.batchSize, pool.capacity);
-        if (room < full / 2 && this.waiting.length > 0) break;
+        // would make a query per email. Claim once a pool's worth is free (half the most that
+        // may be held), or when nothing waits at all.
+        if (room < Math.min(this.options.batchSize, pool.capacity) && this.waiting.length > 0) break;
         const limit = Math.min(this.options.batchSize, room);
         const claimed = await leases.claim(this.options.owner, limit, this.options.leaseSeconds);
         for (const email of claimed) {
@@ -133,7 +133,7 @@ export class Producer {
     const metered: ClaimedEmail[] = [];
     // Paced emails count: at its slot, an email must find a free task slot in the pool, or it
     // would queue there and leave later, bunched with others.
-    while (this.running && this.tasks + pacer.size < pool.capacity) {
+    while (this.running && this.slots + pacer.size < pool.capacity) {
       const email = this.waiting.shift();
       if (email === undefined) break;
       if (pacer.paces(email.backend)) {
@@ -146,7 +146,7 @@ export class Producer {
       } else {
         const batch = batching.take(email, this.waiting);
         if (batch.length > 1) this.sendBatch(batch);
-        else this.send(email);
+        else this.sendEach(this.takeSameBackend(email, pool.capacity - this.slots - pacer.size));
       }
     }
     if (held.length > 0) void this.holdBack(held);
@@ -159,22 +159,49 @@ export class Producer {
     this.fill();
   }
 
-  send(email: ClaimedEmail): void {
-    this.tasks++;
-    this.inflight.set(email.id, email);
-    this.deps.pool.run({ backend: email.backend, message: email.message, template: email.template }).then(
-      (result) => this.finish([email], [result]),
-      (err: unknown) => this.finish([email], [workerError(err)]),
-    );
+  /**
+   * `first` and waiting emails of its backend, up to the pool's emails per task and `room`:
+   * emails already waiting travel to a thread together, one message for several sends.
+   */
+  private takeSameBackend(first: ClaimedEmail, room: number): ClaimedEmail[] {
+    const group = [first];
+    const limit = Math.min(this.deps.pool.emailsPerTask, room);
+    for (let i = 0; i < this.waiting.length && group.length < limit;) {
+      if (this.waiting[i]!.backend === first.backend) group.push(...this.waiting.splice(i, 1));
+      else i++;
+    }
+    return group;
   }
 
-  private sendBatch(emails: ClaimedEmail[]): void {
-    this.tasks++;
+  send(email: ClaimedEmail): void {
+    this.sendEach([email]);
+  }
+
+  /** Each email on its own request, in one pool task (each takes a slot). */
+  private sendEach(emails: ClaimedEmail[]): void {
+    this.slots += emails.length;
     for (const email of emails) this.inflight.set(email.id, email);
-    const task = { backend: emails[0]!.backend, emails: emails.map((email) => ({ message: email.message, template: email.template })) };
-    this.deps.pool.runBatch(task).then(
-      (results) => this.finish(emails, results),
-      (err: unknown) => this.finish(emails, emails.map(() => workerError(err))),
+    const done = (results: readonly SendOutcome[]) => this.finish(emails, results, emails.length);
+    const failed = (err: unknown) => done(emails.map(() => workerError(err)));
+    const [only] = emails;
+    if (emails.length === 1 && only !== undefined) {
+      this.deps.pool.run({ backend: only.backend, message: only.message, template: only.template }).then((result) => done([result]), failed);
+    } else {
+      this.deps.pool.runEach(this.taskOf(emails)).then(done, failed);
+    }
+  }
+
+  private taskOf(emails: readonly ClaimedEmail[]) {
+    return { backend: emails[0]!.backend, emails: emails.map((email) => ({ message: email.message, template: email.template })) };
+  }
+
+  /** Emails through the backend's batch endpoint: one request, one slot. */
+  private sendBatch(emails: ClaimedEmail[]): void {
+    this.slots++;
+    for (const email of emails) this.inflight.set(email.id, email);
+    this.deps.pool.runBatch(this.taskOf(emails)).then(
+      (results) => this.finish(emails, results, 1),
+      (err: unknown) => this.finish(emails, emails.map(() => workerError(err)), 1),
     );
   }
 
@@ -189,8 +216,8 @@ export class Producer {
   }
 
   /** One task's outcomes, one per email (a batch's whole-request failure is each email's). */
-  private finish(emails: readonly ClaimedEmail[], results: readonly SendOutcome[]): void {
-    this.tasks--;
+  private finish(emails: readonly ClaimedEmail[], results: readonly SendOutcome[], slots: number): void {
+    this.slots -= slots;
     emails.forEach((email, i) => {
       const result = results[i] ?? workerError(new Error(`no outcome for email ${i + 1} of ${emails.length}`));
       this.inflight.delete(email.id);

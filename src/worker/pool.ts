@@ -14,7 +14,10 @@ export type WorkerMetrics = MetricObjectWithValues<MetricValue<string>>[];
 
 /** The thread pool: sends emails, and renders templates off the event loop that serves the API. */
 export class WorkerPool implements Renderer {
+  /** Emails the pool sends at once (each on its own request): threads × 2 × connections. */
   readonly capacity: number;
+  /** The most emails one task carries to a thread. */
+  readonly emailsPerTask: number;
   private readonly piscina: Piscina;
   private readonly control: BroadcastChannel;
   private readonly pending = new Map<number, (reply: ControlReply) => void>();
@@ -34,9 +37,11 @@ export class WorkerPool implements Renderer {
       controlChannel: `post-office-control-${randomUUID()}`,
       version,
     };
-    // Two tasks per connection keep every connection busy while results travel back.
+    // Two sends per connection keep every connection busy while results travel back; they
+    // travel a few to a task, so a thread gets one message for several emails.
     const tasksPerThread = config.httpConnections * 2;
     this.capacity = config.threads * tasksPerThread;
+    this.emailsPerTask = Math.max(1, Math.floor(config.httpConnections / 2));
     this.piscina = new Piscina({
       // The built worker beside the built pool (dist/), the TypeScript one beside the source.
       filename: new URL(import.meta.url.endsWith('.ts') ? './worker.ts' : './worker.js', import.meta.url).href,
@@ -62,6 +67,11 @@ export class WorkerPool implements Renderer {
 
   run(task: SendTask): Promise<SendOutcome> {
     return this.piscina.run(task) as Promise<SendOutcome>;
+  }
+
+  /** Several emails of one backend in one task, each on its own request; outcomes in order. */
+  runEach(task: SendBatchTask): Promise<SendOutcome[]> {
+    return this.piscina.run(task, { name: 'sendEach' }) as Promise<SendOutcome[]>;
   }
 
   /** Several emails of one backend in one task, through its batch endpoint; outcomes in order. */

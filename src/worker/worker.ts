@@ -112,6 +112,11 @@ export default async function send(task: SendTask): Promise<SendOutcome> {
   return result;
 }
 
+/** Sends several emails of one backend, each on its own request, side by side; outcomes in order. */
+export function sendEach(task: SendBatchTask): Promise<SendOutcome[]> {
+  return Promise.all(task.emails.map((email) => send({ backend: task.backend, ...email })));
+}
+
 /**
  * Sends several emails of one backend through its batch endpoint: one outcome per email, in
  * order. An email that cannot be rendered fails alone and stays out of the request. Never throws.

@@ -91,7 +91,7 @@ test('completer: outcomes are written in one guarded batch; a failed write is ke
   await blocker.query('SELECT id FROM emails WHERE id = $1 FOR UPDATE', [a!.id]);
   const shortPool = new pg.Pool({ connectionString: url, max: 1, statement_timeout: 300 });
   defer(() => shortPool.end());
-  const completer = new Completer({ owner: 'completer', retryBaseSeconds: 10, retryDelayMs: 50 }, { leases: new QueueStore(shortPool).leases, metrics, logger });
+  const completer = new Completer({ owner: 'completer', retryBaseSeconds: 10, retryDelayMs: 50, gatherMs: 10 }, { leases: new QueueStore(shortPool).leases, metrics, logger });
   completer.record(a!, { outcome: 'ok', providerMessageId: 'pm-a' });
   completer.record(b!, { outcome: 'permanent', code: 'RECIPIENT_REJECTED', message: 'no such user' });
   assert.ok(completer.pending);
