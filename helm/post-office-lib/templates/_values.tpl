@@ -45,9 +45,9 @@ extraEnv: []
 resources:
   requests:
     cpu: 50m
-    memory: 192Mi
+    memory: 160Mi
   limits:
-    memory: 512Mi
+    memory: 384Mi
 securityContext: {}
 probes:
   startup:
