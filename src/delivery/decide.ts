@@ -7,7 +7,9 @@ import { retryDelaySeconds } from './retry-policy.ts';
 /** Turns one send outcome into what is recorded. */
 export function decide(email: ClaimedEmail, result: SendOutcome, retryBaseSeconds: number, now = Date.now()): Completion {
   const base = { id: email.id, attempt: email.attempt, providerMessageId: null, retryInSeconds: 0 };
-  if (result.outcome === 'ok') return { ...base, status: 'sent', providerMessageId: result.providerMessageId, code: null, message: null };
+  if (result.outcome === 'ok') {
+    return { ...base, status: 'sent', providerMessageId: result.providerMessageId, code: null, message: null, ...(result.subject === undefined ? {} : { subject: result.subject }) };
+  }
   if (result.outcome === 'permanent') return { ...base, status: 'failed', code: result.code, message: result.message };
   if (email.attempt >= email.maxAttempts) {
     return { ...base, status: 'failed', code: result.code, message: `gave up after ${email.attempt} attempts: ${result.message}` };

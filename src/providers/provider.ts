@@ -6,7 +6,8 @@ import type { PermanentCode, RetryableCode } from './outcome-codes.ts';
 
 /** What a send produced; crosses the thread boundary, so plain data only. Codes: ./outcome-codes.ts. */
 export type SendOutcome =
-  | { outcome: 'ok'; providerMessageId: string | null }
+  /** `subject`: the subject rendered in the worker (render_on_delivery), so the record shows what was sent. */
+  | { outcome: 'ok'; providerMessageId: string | null; subject?: string }
   | { outcome: 'retryable'; code: RetryableCode; message: string; retryAfterSeconds?: number }
   | { outcome: 'permanent'; code: PermanentCode; message: string };
 

@@ -31,6 +31,8 @@ export interface Completion {
   message: string | null;
   /** With status queued: seconds until the retry is due. */
   retryInSeconds: number;
+  /** With status sent, for an email rendered on delivery: the subject it was sent with. */
+  subject?: string;
 }
 
 export interface Finished {
@@ -106,11 +108,12 @@ export class LeaseStore {
     const result = await this.pool.query<Finished>(
       `WITH result AS (
          SELECT * FROM jsonb_to_recordset($2::jsonb) AS r(id uuid, attempt int, status text,
-           provider_message_id text, code text, message text, retry_in double precision)
+           provider_message_id text, code text, message text, retry_in double precision, subject text)
        ), done AS (
          UPDATE emails e SET
            status = r.status,
            provider_message_id = COALESCE(r.provider_message_id, e.provider_message_id),
+           message = CASE WHEN r.subject IS NULL THEN e.message ELSE jsonb_set(e.message, '{subject}', to_jsonb(r.subject)) END,
            last_error = CASE WHEN r.status = 'sent' THEN e.last_error ELSE r.message END,
            run_at = CASE WHEN r.status = 'queued' THEN now() + make_interval(secs => r.retry_in) ELSE e.run_at END,
            sent_at = CASE WHEN r.status = 'sent' THEN now() ELSE e.sent_at END,
@@ -128,7 +131,7 @@ export class LeaseStore {
         JSON.stringify(
           completions.map((c) => ({
             id: c.id, attempt: c.attempt, status: c.status, provider_message_id: c.providerMessageId,
-            code: c.code, message: c.message, retry_in: c.retryInSeconds,
+            code: c.code, message: c.message, retry_in: c.retryInSeconds, subject: c.subject ?? null,
           })),
         ),
       ],

@@ -93,6 +93,11 @@ export async function checkSyntax(parts: Partial<Record<TemplateField, string>>)
   return check(parts);
 }
 
+/** A sent email rendered here carries its rendered subject back, for the email's record. */
+function withSubject(stored: EmailMessage, sent: EmailMessage, result: SendOutcome): SendOutcome {
+  return result.outcome === 'ok' && stored.template !== undefined ? { ...result, subject: sent.subject } : result;
+}
+
 /** Sends one email. Never throws: every failure comes back as a classified outcome. */
 export default async function send(task: SendTask): Promise<SendOutcome> {
   const provider = providers.get(task.backend);
@@ -102,7 +107,7 @@ export default async function send(task: SendTask): Promise<SendOutcome> {
   let result: SendOutcome;
   try {
     const message = await prepared(task);
-    result = 'outcome' in message ? message : await provider.send(message, context);
+    result = 'outcome' in message ? message : withSubject(task.message, message, await provider.send(message, context));
   } catch (err) {
     result = adapterError(err);
   }
@@ -148,7 +153,8 @@ export async function sendBatch(task: SendBatchTask): Promise<SendOutcome[]> {
     sent = messages.map(() => adapterError(err));
   }
   ready.forEach((entry, i) => {
-    results[entry.index] = sent[i];
+    const result = sent[i];
+    results[entry.index] = result === undefined ? undefined : withSubject(task.emails[entry.index]!.message, entry.message, result);
   });
   stopTimer();
   metrics.inflight.dec(task.emails.length);

@@ -17,6 +17,11 @@ test('ok: sent, with the provider message id', () => {
   });
 });
 
+test('ok for an email rendered on delivery: the subject it was sent with is recorded', () => {
+  assert.equal(decide(email(), { outcome: 'ok', providerMessageId: null, subject: 'Hallo Ann' }, 10).subject, 'Hallo Ann');
+  assert.ok(!('subject' in decide(email(), { outcome: 'ok', providerMessageId: null }, 10)));
+});
+
 test('permanent: failed at once, whatever attempts are left', () => {
   const result = decide(email(), { outcome: 'permanent', code: 'RECIPIENT_REJECTED', message: 'inactive recipient' }, 10);
   assert.equal(result.status, 'failed');

@@ -9,7 +9,7 @@ import { MockProvider } from '../helpers/mock-provider.ts';
 import { eventually, postJson, postmarkBackend, startSidecar } from '../helpers/sidecar.ts';
 
 type Json = Record<string, unknown>;
-type Email = { status: string; attempts: number; last_error: string | null; logs: { attempt: number; status: string; code: string | null; message: string | null }[] };
+type Email = { status: string; subject: string; attempts: number; last_error: string | null; logs: { attempt: number; status: string; code: string | null; message: string | null }[] };
 
 const provider = new MockProvider();
 defer(() => provider.stop());
@@ -51,6 +51,7 @@ test('the worker renders the translation at delivery, escaping the HTML and maki
   assert.equal(email.status, 'sent', JSON.stringify(email.logs));
   const [request] = deliveredTo('ok@example.com');
   assert.deepEqual([request?.Subject, request?.HtmlBody, request?.TextBody], ['Willkommen, <Bob>', '<p>Hallo &lt;Bob&gt;</p>', 'Hallo <Bob>']);
+  assert.equal(email.subject, 'Willkommen, <Bob>', 'GET shows the subject it was sent with, not the empty one stored at enqueue');
 });
 
 test('the template is rendered as it is at delivery, not at enqueue', async () => {
