@@ -5,6 +5,10 @@
 //
 //   closed ──N retryable failures in a row──▶ open ──pause over──▶ half_open
 //   half_open ──probe ok──▶ closed          half_open ──probe fails──▶ open (pause × 2)
+//
+// Only first attempts count towards opening: an email failing again on its retry may be at fault
+// itself (one the provider never answers), and must not stand for the backend's health. The
+// producer probes with an email on its first attempt where it has one, for the same reason.
 
 export type CircuitState = 'closed' | 'open' | 'half_open';
 
@@ -57,7 +61,8 @@ export class CircuitBreaker {
     return new Date(Math.max(this.circuits.get(backend)?.until ?? now, now + 1000));
   }
 
-  record(backend: string, outcome: 'ok' | 'retryable' | 'permanent', now = Date.now()): void {
+  /** The outcome of one send; `retry`: the email had failed before (its attempt is not its first). */
+  record(backend: string, outcome: 'ok' | 'retryable' | 'permanent', now = Date.now(), retry = false): void {
     const circuit = this.circuits.get(backend);
     if (circuit === undefined) return;
     circuit.probing = false;
@@ -70,6 +75,7 @@ export class CircuitBreaker {
     }
     // Sends already in flight when the circuit opened add nothing: it is paused either way.
     if (circuit.state === 'open') return;
+    if (retry && circuit.state === 'closed') return;
     circuit.failures++;
     if (circuit.state === 'half_open' || circuit.failures >= this.options.threshold) {
       circuit.opens++;

@@ -52,6 +52,8 @@ export class Producer {
   private readonly inflight = new Map<string, ClaimedEmail>();
   /** Task slots in use: one per email sent on its own request, one per batch-endpoint request. */
   private slots = 0;
+  /** Per backend, emails on a retry in flight: they may take at most half the pool. */
+  private readonly retriesInFlight = new Map<string, number>();
   private running = false;
   /** The claim pass under way, if any; stop() waits for it so nothing it claims is stranded. */
   private claiming: Promise<void> | undefined;
@@ -133,22 +135,37 @@ export class Producer {
     const metered: ClaimedEmail[] = [];
     // Paced emails count: at its slot, an email must find a free task slot in the pool, or it
     // would queue there and leave later, bunched with others.
+    // Retries that would take more than half the pool go back to the queue for a second (attempt
+    // unspent): emails failing on their own (a call that never returns) cannot hold every
+    // connection, nor every place in `waiting`.
+    const later: ClaimedEmail[] = [];
     while (this.running && this.slots + pacer.size < pool.capacity) {
-      const email = this.waiting.shift();
+      let email = this.waiting.shift();
       if (email === undefined) break;
+      if (email.attempt > 1 && (this.retriesInFlight.get(email.backend) ?? 0) >= pool.capacity / 2) {
+        later.push(email);
+        continue;
+      }
       if (pacer.paces(email.backend)) {
         pacer.hold(email);
         metered.push(email);
       } else if (!breaker.allow(email.backend)) {
         held.push(email);
       } else if (breaker.states()[email.backend] !== 'closed') {
-        this.send(email); // the one probe of a paused backend
+        // The one probe of a paused backend: the newest waiting email of it on its first attempt.
+        // The oldest is the likeliest to be one that fails on its own (it has waited longest,
+        // and the emails that opened the circuit were first in line).
+        this.waiting.unshift(email);
+        const probe = this.waiting.findLastIndex((other) => other.backend === email!.backend && other.attempt === 1);
+        email = this.waiting.splice(probe === -1 ? 0 : probe, 1)[0]!;
+        this.send(email);
       } else {
         const batch = batching.take(email, this.waiting);
         if (batch.length > 1) this.sendBatch(batch);
         else this.sendEach(this.takeSameBackend(email, pool.capacity - this.slots - pacer.size));
       }
     }
+    if (later.length > 0) void this.release(later, new Date(Date.now() + 1000), 'sending retries back to the queue failed');
     if (held.length > 0) void this.holdBack(held);
     for (const [backend, group] of Map.groupBy(metered, (email) => email.backend)) void pacer.reserve(backend, group);
   }
@@ -180,6 +197,7 @@ export class Producer {
   /** Each email on its own request, in one pool task (each takes a slot). */
   private sendEach(emails: ClaimedEmail[]): void {
     this.slots += emails.length;
+    for (const email of emails) this.countRetry(email);
     for (const email of emails) this.inflight.set(email.id, email);
     const done = (results: readonly SendOutcome[]) => this.finish(emails, results, emails.length);
     const failed = (err: unknown) => done(emails.map(() => workerError(err)));
@@ -195,9 +213,14 @@ export class Producer {
     return { backend: emails[0]!.backend, emails: emails.map((email) => ({ message: email.message, template: email.template })) };
   }
 
+  private countRetry(email: ClaimedEmail): void {
+    if (email.attempt > 1) this.retriesInFlight.set(email.backend, (this.retriesInFlight.get(email.backend) ?? 0) + 1);
+  }
+
   /** Emails through the backend's batch endpoint: one request, one slot. */
   private sendBatch(emails: ClaimedEmail[]): void {
     this.slots++;
+    for (const email of emails) this.countRetry(email);
     for (const email of emails) this.inflight.set(email.id, email);
     this.deps.pool.runBatch(this.taskOf(emails)).then(
       (results) => this.finish(emails, results, 1),
@@ -207,12 +230,14 @@ export class Producer {
 
   /** Emails of a paused backend go back to the queue, due when the pause ends, attempt unspent. */
   async holdBack(emails: readonly ClaimedEmail[]): Promise<void> {
-    const { leases, breaker } = this.deps;
     for (const [backend, group] of Map.groupBy(emails, (email) => email.backend)) {
-      const dueAt = breaker.pausedUntil(backend);
-      await leases.release(this.options.owner, group.map((email) => ({ id: email.id, dueAt })))
-        .catch((err: unknown) => this.errors.error('holding back emails of a paused backend failed', err));
+      await this.release(group, this.deps.breaker.pausedUntil(backend), 'holding back emails of a paused backend failed');
     }
+  }
+
+  private async release(emails: readonly ClaimedEmail[], dueAt: Date, failure: string): Promise<void> {
+    await this.deps.leases.release(this.options.owner, emails.map((email) => ({ id: email.id, dueAt })))
+      .catch((err: unknown) => this.errors.error(failure, err));
   }
 
   /** One task's outcomes, one per email (a batch's whole-request failure is each email's). */
@@ -221,7 +246,8 @@ export class Producer {
     emails.forEach((email, i) => {
       const result = results[i] ?? workerError(new Error(`no outcome for email ${i + 1} of ${emails.length}`));
       this.inflight.delete(email.id);
-      this.deps.breaker.record(email.backend, result.outcome);
+      this.deps.breaker.record(email.backend, result.outcome, Date.now(), email.attempt > 1);
+      if (email.attempt > 1) this.retriesInFlight.set(email.backend, (this.retriesInFlight.get(email.backend) ?? 1) - 1);
       this.deps.completer.record(email, result);
     });
     if (this.running) {

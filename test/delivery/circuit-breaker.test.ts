@@ -73,3 +73,16 @@ test('a failing backend is paused, its emails wait unspent, and sending resumes 
   assert.equal((await readyz()).body.circuits.default, 'closed');
   assert.match(await (await fetch(`${sidecar.adminUrl}/metrics`)).text(), /^postoffice_backend_circuit_open\{backend="default"\} 0$/m);
 });
+
+test('failures of emails on a retry do not open a closed circuit; a half-open probe still counts', () => {
+  const breaker = new CircuitBreaker(['a'], { threshold: 2, baseSeconds: 10, maxSeconds: 60 });
+  const t0 = 1_000_000;
+  for (let i = 0; i < 10; i++) breaker.record('a', 'retryable', t0, true);
+  assert.equal(breaker.states().a, 'closed', 'emails failing again on their retry may be at fault themselves');
+  breaker.record('a', 'retryable', t0);
+  breaker.record('a', 'retryable', t0);
+  assert.equal(breaker.states().a, 'open', 'first attempts still open it');
+  assert.equal(breaker.allow('a', t0 + 10_000), true);
+  breaker.record('a', 'retryable', t0 + 10_000, true);
+  assert.equal(breaker.states().a, 'open', 'a failed probe reopens it, whatever its attempt');
+});
