@@ -58,8 +58,13 @@ export class Completer {
   /** Buffers the outcome of one email's attempt; it is written within gatherMs. */
   record(email: ClaimedEmail, result: SendOutcome): void {
     this.buffered.push(decide(email, result, this.options.retryBaseSeconds));
+    this.schedule();
+  }
+
+  /** A write now when much is buffered, else one within gatherMs (unless one is set already). */
+  private schedule(): void {
     if (this.buffered.length >= FLUSH_AT) void this.flush();
-    else this.gathering ??= setTimeout(() => void this.flush(), this.options.gatherMs);
+    else if (this.buffered.length > 0) this.gathering ??= setTimeout(() => void this.flush(), this.options.gatherMs);
   }
 
   /** Writes what is buffered in one statement; arrivals during a write go in the next. */
@@ -79,8 +84,7 @@ export class Completer {
       },
     ).finally(() => {
       this.writing = undefined;
-      if (this.buffered.length >= FLUSH_AT) void this.flush();
-      else if (this.buffered.length > 0) this.gathering ??= setTimeout(() => void this.flush(), this.options.gatherMs);
+      this.schedule();
     });
     return this.writing;
   }

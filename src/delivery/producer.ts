@@ -142,7 +142,7 @@ export class Producer {
     while (this.running && this.slots + pacer.size < pool.capacity) {
       let email = this.waiting.shift();
       if (email === undefined) break;
-      if (email.attempt > 1 && (this.retriesInFlight.get(email.backend) ?? 0) >= pool.capacity / 2) {
+      if (this.retryShareFull(email)) {
         later.push(email);
         continue;
       }
@@ -184,7 +184,8 @@ export class Producer {
     const group = [first];
     const limit = Math.min(this.deps.pool.emailsPerTask, room);
     for (let i = 0; i < this.waiting.length && group.length < limit;) {
-      if (this.waiting[i]!.backend === first.backend) group.push(...this.waiting.splice(i, 1));
+      const email = this.waiting[i]!;
+      if (email.backend === first.backend && !this.retryShareFull(email, group)) group.push(...this.waiting.splice(i, 1));
       else i++;
     }
     return group;
@@ -213,8 +214,16 @@ export class Producer {
     return { backend: emails[0]!.backend, emails: emails.map((email) => ({ message: email.message, template: email.template })) };
   }
 
-  private countRetry(email: ClaimedEmail): void {
-    if (email.attempt > 1) this.retriesInFlight.set(email.backend, (this.retriesInFlight.get(email.backend) ?? 0) + 1);
+  /** Would this email, a retry, take more than half the pool for its backend (with `joining` about to go)? */
+  private retryShareFull(email: ClaimedEmail, joining: readonly ClaimedEmail[] = []): boolean {
+    if (email.attempt === 1) return false;
+    const going = joining.filter((other) => other.attempt > 1).length;
+    return (this.retriesInFlight.get(email.backend) ?? 0) + going >= this.deps.pool.capacity / 2;
+  }
+
+  /** Counts a retry going out (+1) or coming back (-1). */
+  private countRetry(email: ClaimedEmail, change: 1 | -1 = 1): void {
+    if (email.attempt > 1) this.retriesInFlight.set(email.backend, (this.retriesInFlight.get(email.backend) ?? 0) + change);
   }
 
   /** Emails through the backend's batch endpoint: one request, one slot. */
@@ -247,7 +256,7 @@ export class Producer {
       const result = results[i] ?? workerError(new Error(`no outcome for email ${i + 1} of ${emails.length}`));
       this.inflight.delete(email.id);
       this.deps.breaker.record(email.backend, result.outcome, Date.now(), email.attempt > 1);
-      if (email.attempt > 1) this.retriesInFlight.set(email.backend, (this.retriesInFlight.get(email.backend) ?? 1) - 1);
+      this.countRetry(email, -1);
       this.deps.completer.record(email, result);
     });
     if (this.running) {

@@ -4,6 +4,7 @@
 // email's log with the reason.
 import type { EmailMessage } from '../email/message.ts';
 import type { SendOutcome, SendTask } from './messages.ts';
+import { inlineRenderer } from '../templates/renderer.ts';
 import { templateLabel } from '../templates/template.ts';
 
 /** The message to send — rendered when it names a template — or the permanent failure to record. */
@@ -15,9 +16,8 @@ export async function renderOnDelivery(task: SendTask): Promise<EmailMessage | S
     const languages = ref.language === '' ? 'the default language' : `'${ref.language}' or the default language`;
     return { outcome: 'permanent', code: 'UNKNOWN_TEMPLATE', message: `template '${ref.name}' no longer exists in ${languages}` };
   }
-  // The template engines load in the threads that render, on first use.
-  const { renderTemplate } = await import('../templates/render.ts');
-  const result = renderTemplate(content, ref.context);
+  // This thread renders it (the template engines load here on first use).
+  const result = await inlineRenderer.render(content, ref.context);
   if (!result.ok) {
     return { outcome: 'permanent', code: 'TEMPLATE_RENDER_FAILED', message: `${templateLabel(content.name, content.language)}: ${result.message}` };
   }

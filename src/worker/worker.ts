@@ -14,7 +14,7 @@ import type { Provider, SendContext } from '../providers/provider.ts';
 import { createProvider, providerOrigin } from '../providers/registry.ts';
 import { renderOnDelivery } from './render-on-delivery.ts';
 import { createWorkerAgent } from './agent.ts';
-import type { SyntaxProblem } from '../templates/renderer.ts';
+import { inlineRenderer, type SyntaxProblem } from '../templates/renderer.ts';
 import type { RenderResult, TemplateField } from '../templates/template.ts';
 import type { ControlReply, ControlRequest, RenderTask, SendBatchTask, SendOutcome, SendTask, WorkerSetup } from './messages.ts';
 import { overrideRecipients } from './recipient-override.ts';
@@ -82,15 +82,13 @@ function counted(backend: string, results: readonly SendOutcome[]): void {
 }
 
 /** Renders a template for the main thread (enqueue, preview); the engines load on first use. */
-export async function render(task: RenderTask): Promise<RenderResult> {
-  const { renderTemplate } = await import('../templates/render.ts');
-  return renderTemplate(task.template, task.context);
+export function render(task: RenderTask): Promise<RenderResult> {
+  return inlineRenderer.render(task.template, task.context);
 }
 
 /** Checks a template's syntax for the main thread (saving a template). */
-export async function checkSyntax(parts: Partial<Record<TemplateField, string>>): Promise<SyntaxProblem> {
-  const { checkSyntax: check } = await import('../templates/render.ts');
-  return check(parts);
+export function checkSyntax(parts: Partial<Record<TemplateField, string>>): Promise<SyntaxProblem> {
+  return inlineRenderer.checkSyntax(parts);
 }
 
 /** A sent email rendered here carries its rendered subject back, for the email's record. */
