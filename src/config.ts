@@ -12,6 +12,9 @@ export interface Config {
   readonly port: number;
   readonly adminHost: string;
   readonly adminPort: number;
+  /** The listener for providers' delivery webhooks; started only when a backend has `webhook` settings. */
+  readonly webhookHost: string;
+  readonly webhookPort: number;
   readonly backends: Readonly<Record<string, BackendSettings>>;
   readonly threads: number;
   readonly httpConnections: number;
@@ -178,6 +181,8 @@ export function loadConfig(env: Env = process.env): Config {
     port: port(env, 'POST_OFFICE_PORT', 8587),
     adminHost: read(env, 'POST_OFFICE_ADMIN_HOST') ?? '0.0.0.0',
     adminPort: port(env, 'POST_OFFICE_ADMIN_PORT', 9587),
+    webhookHost: read(env, 'POST_OFFICE_WEBHOOK_HOST') ?? '0.0.0.0',
+    webhookPort: port(env, 'POST_OFFICE_WEBHOOK_PORT', 8588),
     backends: backends(env, dataDir),
     threads: integer(env, 'POST_OFFICE_THREADS', 2, 1, 64),
     httpConnections: integer(env, 'POST_OFFICE_HTTP_CONNECTIONS', 8, 1, 256),

@@ -19,6 +19,7 @@ import { ses, type SesSettings } from './ses.ts';
 import { smtp, type SmtpSettings } from './smtp.ts';
 import { sparkpost, type SparkpostSettings } from './sparkpost.ts';
 import { unisenderGo, type UnisenderGoSettings } from './unisender-go.ts';
+import { webhookKinds, type AnyWebhookKind } from './webhooks/kinds.ts';
 
 type ProviderSettings =
   | OutboxSettings
@@ -51,6 +52,8 @@ export type BackendSettings = ProviderSettings & {
   max_message_bytes?: number;
   /** Send several emails per request through the provider's batch endpoint (Postmark, Resend). */
   batch?: boolean;
+  /** How the provider's delivery webhooks are verified (src/providers/webhooks/, docs/webhooks.md): parsed by its webhook kind. */
+  webhook?: Readonly<Record<string, unknown>>;
 };
 
 // Every kind has a default size limit: adding a provider without one fails to compile here.
@@ -132,6 +135,26 @@ function parseBatch(value: unknown, name: string, provider: ProviderName): boole
   return value;
 }
 
+/** `webhook`: the provider's webhook settings, checked by its webhook kind. */
+function parseWebhook(value: unknown, name: string, provider: ProviderName): Record<string, unknown> {
+  const kind = webhookKinds[provider];
+  if (kind === undefined) {
+    throw new ConfigError(`${name}: the sidecar reads no webhooks of provider ${provider} (providers with webhooks: ${Object.keys(webhookKinds).join(', ')})`);
+  }
+  if (!isObject(value)) throw new ConfigError(`${name} must be an object of the provider's webhook secrets (docs/webhooks.md)`);
+  try {
+    return kind.parse(value);
+  } catch (err) {
+    throw new ConfigError(`${name}.${(err as Error).message}`);
+  }
+}
+
+/** The webhook kind of a backend with `webhook` settings, and those settings. */
+export function webhookOf(settings: BackendSettings): { kind: AnyWebhookKind; settings: Readonly<Record<string, unknown>> } | undefined {
+  const kind = webhookKinds[settings.provider];
+  return kind === undefined || settings.webhook === undefined ? undefined : { kind, settings: settings.webhook };
+}
+
 export function parseBackends(raw: string | undefined, outboxDir: string): Record<string, BackendSettings> {
   if (raw === undefined) return { default: outbox.parse({}, { outboxDir }) };
   let value: unknown;
@@ -157,7 +180,7 @@ export function parseBackends(raw: string | undefined, outboxDir: string): Recor
       throw new ConfigError(`${VARIABLE}.${alias}.provider must be one of ${Object.keys(kinds).join(', ')} (got ${JSON.stringify(name)})`);
     }
     // The settings every kind takes are read here; the kind sees only its own.
-    const { rate_limit: rawRateLimit, max_message_bytes: rawMaxBytes, batch: rawBatch, ...providerSettings } = settings;
+    const { rate_limit: rawRateLimit, max_message_bytes: rawMaxBytes, batch: rawBatch, webhook: rawWebhook, ...providerSettings } = settings;
     let parsed: ProviderSettings;
     try {
       parsed = kindOf(name).parse(providerSettings, { outboxDir });
@@ -170,6 +193,7 @@ export function parseBackends(raw: string | undefined, outboxDir: string): Recor
       ...(rawRateLimit !== undefined && { rate_limit: parseRateLimit(rawRateLimit, setting('rate_limit')) }),
       ...(rawMaxBytes !== undefined && { max_message_bytes: parseMaxMessageBytes(rawMaxBytes, setting('max_message_bytes')) }),
       ...(rawBatch !== undefined && { batch: parseBatch(rawBatch, setting('batch'), name) }),
+      ...(rawWebhook !== undefined && { webhook: parseWebhook(rawWebhook, setting('webhook'), name) }),
     };
   }
   return backends;
