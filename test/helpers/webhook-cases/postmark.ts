@@ -5,7 +5,7 @@ import type { WebhookCase } from '../webhook-case.ts';
 const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
 
 const bounceRecord = (messageId: string, recipient: string) => JSON.stringify({
-  RecordType: 'Bounce', ID: 4323372036854775807, Type: 'HardBounce', TypeCode: 1, Name: 'Hard bounce', Tag: 'Test',
+  RecordType: 'Bounce', ID: 4323372036, Type: 'HardBounce', TypeCode: 1, Name: 'Hard bounce', Tag: 'Test',
   MessageID: messageId, ServerID: 23, MessageStream: 'outbound',
   Description: 'The server was unable to deliver your message (ex: unknown user, mailbox not found).',
   Details: 'smtp;550 5.1.1 The email account that you tried to reach does not exist.', Email: recipient, From: 'sender@example.com',
