@@ -1,6 +1,7 @@
 // The providers whose delivery webhooks the sidecar reads, by the "provider" value of
 // POST_OFFICE_BACKENDS. docs/webhooks.md documents each one's setup.
 import { postmarkWebhook } from './postmark.ts';
+import { sesWebhook } from './ses.ts';
 import type { WebhookKind } from './webhook.ts';
 
 /** A kind whose settings type is erased; each kind's own settings are a `type` (not an interface) so that it fits. */
@@ -8,4 +9,5 @@ export type AnyWebhookKind = WebhookKind<Record<string, unknown>>;
 
 export const webhookKinds: Readonly<Record<string, AnyWebhookKind>> = {
   postmark: postmarkWebhook,
+  ses: sesWebhook,
 };
