@@ -1,6 +1,7 @@
 // The providers whose delivery webhooks the sidecar reads, by the "provider" value of
 // POST_OFFICE_BACKENDS. docs/webhooks.md documents each one's setup.
 import { postmarkWebhook } from './postmark.ts';
+import { sendgridWebhook } from './sendgrid.ts';
 import { sesWebhook } from './ses.ts';
 import type { WebhookKind } from './webhook.ts';
 
@@ -9,5 +10,6 @@ export type AnyWebhookKind = WebhookKind<Record<string, unknown>>;
 
 export const webhookKinds: Readonly<Record<string, AnyWebhookKind>> = {
   postmark: postmarkWebhook,
+  sendgrid: sendgridWebhook,
   ses: sesWebhook,
 };
