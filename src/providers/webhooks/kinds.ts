@@ -1,5 +1,6 @@
 // The providers whose delivery webhooks the sidecar reads, by the "provider" value of
 // POST_OFFICE_BACKENDS. docs/webhooks.md documents each one's setup.
+import { mailgunWebhook } from './mailgun.ts';
 import { postmarkWebhook } from './postmark.ts';
 import { sendgridWebhook } from './sendgrid.ts';
 import { sesWebhook } from './ses.ts';
@@ -9,6 +10,7 @@ import type { WebhookKind } from './webhook.ts';
 export type AnyWebhookKind = WebhookKind<Record<string, unknown>>;
 
 export const webhookKinds: Readonly<Record<string, AnyWebhookKind>> = {
+  mailgun: mailgunWebhook,
   postmark: postmarkWebhook,
   sendgrid: sendgridWebhook,
   ses: sesWebhook,
