@@ -2,6 +2,7 @@
 // POST_OFFICE_BACKENDS. docs/webhooks.md documents each one's setup.
 import { mailgunWebhook } from './mailgun.ts';
 import { postmarkWebhook } from './postmark.ts';
+import { resendWebhook } from './resend.ts';
 import { sendgridWebhook } from './sendgrid.ts';
 import { sesWebhook } from './ses.ts';
 import type { WebhookKind } from './webhook.ts';
@@ -12,6 +13,7 @@ export type AnyWebhookKind = WebhookKind<Record<string, unknown>>;
 export const webhookKinds: Readonly<Record<string, AnyWebhookKind>> = {
   mailgun: mailgunWebhook,
   postmark: postmarkWebhook,
+  resend: resendWebhook,
   sendgrid: sendgridWebhook,
   ses: sesWebhook,
 };
