@@ -59,8 +59,7 @@ function event(record: unknown): DeliveryEvent | null {
   const providerMessageId = messageIdOf(sgMessageId);
   // "bounce" is a permanent refusal, "blocked" a temporary one (reputation, content): SendGrid's bounce types.
   const bounce = type === 'bounced' ? (record.type === 'blocked' ? 'soft' : 'hard') : undefined;
-  const code = type === 'bounced' ? text(record.status) ?? text(record.type)
-    : type === 'rejected' ? text(record.reason) : type === 'deferred' ? text(record.attempt) : null;
+  const code = type === 'bounced' ? text(record.status) ?? text(record.type) : type === 'rejected' ? text(record.reason) : null;
   const message = type === 'clicked' ? text(record.url) : text(record.reason) ?? text(record.response);
   return {
     type, ...(bounce === undefined ? {} : { bounce }), providerMessageId, recipient: bare(recipient), at: eventTime(record.timestamp),
