@@ -1,11 +1,19 @@
 // The providers whose delivery webhooks the sidecar reads, by the "provider" value of
 // POST_OFFICE_BACKENDS. docs/webhooks.md documents each one's setup.
+import { mailgunWebhook } from './mailgun.ts';
 import { postmarkWebhook } from './postmark.ts';
+import { resendWebhook } from './resend.ts';
+import { sendgridWebhook } from './sendgrid.ts';
+import { sesWebhook } from './ses.ts';
 import type { WebhookKind } from './webhook.ts';
 
 /** A kind whose settings type is erased; each kind's own settings are a `type` (not an interface) so that it fits. */
 export type AnyWebhookKind = WebhookKind<Record<string, unknown>>;
 
 export const webhookKinds: Readonly<Record<string, AnyWebhookKind>> = {
+  mailgun: mailgunWebhook,
   postmark: postmarkWebhook,
+  resend: resendWebhook,
+  sendgrid: sendgridWebhook,
+  ses: sesWebhook,
 };
