@@ -1,6 +1,10 @@
 // The providers whose delivery webhooks the sidecar reads, by the "provider" value of
 // POST_OFFICE_BACKENDS. docs/webhooks.md documents each one's setup.
+import { mailersendWebhook } from './mailersend.ts';
+import { mandrillWebhook } from './mandrill.ts';
+import { postalWebhook } from './postal.ts';
 import { postmarkWebhook } from './postmark.ts';
+import { sparkpostWebhook } from './sparkpost.ts';
 import type { WebhookKind } from './webhook.ts';
 
 /** A kind whose settings type is erased; each kind's own settings are a `type` (not an interface) so that it fits. */
@@ -8,4 +12,8 @@ export type AnyWebhookKind = WebhookKind<Record<string, unknown>>;
 
 export const webhookKinds: Readonly<Record<string, AnyWebhookKind>> = {
   postmark: postmarkWebhook,
+  postal: postalWebhook,
+  mailersend: mailersendWebhook,
+  mandrill: mandrillWebhook,
+  sparkpost: sparkpostWebhook,
 };
