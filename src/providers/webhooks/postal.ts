@@ -46,7 +46,11 @@ function failure(output: string | null): Pick<DeliveryEvent, 'type' | 'bounce'> 
 
 const statusEvents: Record<string, true> = { MessageSent: true, MessageDelayed: true, MessageDeliveryFailed: true, MessageHeld: true };
 
+// DomainDNSError, SendLimitApproaching/Exceeded and any later event are about the server, not a message.
+const messageEvents: Record<string, true> = { ...statusEvents, MessageBounced: true, MessageLinkClicked: true, MessageLoaded: true };
+
 function event(kind: string, uuid: string | null, envelopeTime: unknown, payload: Record<string, unknown>): DeliveryEvent | null {
+  if (messageEvents[kind] !== true) return null;
   const tracked = kind === 'MessageBounced' ? payload.original_message : payload.message;
   if (!isRecord(tracked)) throw new WebhookBodyError(`payload.${kind === 'MessageBounced' ? 'original_message' : 'message'} is missing`);
   // Incoming messages (routed to an HTTP endpoint) are not emails the sidecar sent.
@@ -77,8 +81,7 @@ function event(kind: string, uuid: string | null, envelopeTime: unknown, payload
       return { ...base, type: 'bounced', bounce: 'hard', code: 'Bounced', message: text(bounce.subject) };
     }
     case 'MessageLinkClicked': return { ...base, type: 'clicked', message: text(payload.url) };
-    case 'MessageLoaded': return { ...base, type: 'opened' };
-    default: return null;
+    default: return { ...base, type: 'opened' };
   }
 }
 
