@@ -2,7 +2,7 @@
 // a form-encoded body whose `mandrill_events` is a JSON array of events. X-Mandrill-Signature is
 // the base64 HMAC-SHA1, with the webhook's key, of the exact webhook URL followed by each POST
 // parameter's name and value, sorted by name.
-import { onlyFields, optionalString, requiredString } from '../settings.ts';
+import { SettingsError, onlyFields, optionalString, requiredString } from '../settings.ts';
 import type { DeliveryEvent, WebhookKind, WebhookRequest } from './webhook.ts';
 import { WebhookBodyError } from './webhook.ts';
 import { eventKeyOf, eventTime, header, hmac, isRecord, safeEqual, text } from './verify.ts';
@@ -54,6 +54,7 @@ export const mandrillWebhook: WebhookKind<MandrillWebhookSettings> = {
   parse(raw) {
     onlyFields(raw, ['key', 'url']);
     const url = optionalString(raw, 'url');
+    if (url !== undefined && !/^https?:\/\/[^/]/i.test(url)) throw new SettingsError('url must be the full http or https URL entered in Mandrill');
     return url === undefined ? { key: requiredString(raw, 'key') } : { key: requiredString(raw, 'key'), url };
   },
   secrets: (settings) => [settings.key],
