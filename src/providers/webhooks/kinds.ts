@@ -1,5 +1,6 @@
 // The providers whose delivery webhooks the sidecar reads, by the "provider" value of
 // POST_OFFICE_BACKENDS. docs/webhooks.md documents each one's setup.
+import { brevoWebhook } from './brevo.ts';
 import { mailjetWebhook } from './mailjet.ts';
 import { postmarkWebhook } from './postmark.ts';
 import type { WebhookKind } from './webhook.ts';
@@ -10,4 +11,5 @@ export type AnyWebhookKind = WebhookKind<Record<string, unknown>>;
 export const webhookKinds: Readonly<Record<string, AnyWebhookKind>> = {
   postmark: postmarkWebhook,
   mailjet: mailjetWebhook,
+  brevo: brevoWebhook,
 };
