@@ -2,6 +2,7 @@
 // POST_OFFICE_BACKENDS. docs/webhooks.md documents each one's setup.
 import { brevoWebhook } from './brevo.ts';
 import { mailjetWebhook } from './mailjet.ts';
+import { mailtrapWebhook } from './mailtrap.ts';
 import { postmarkWebhook } from './postmark.ts';
 import type { WebhookKind } from './webhook.ts';
 
@@ -12,4 +13,5 @@ export const webhookKinds: Readonly<Record<string, AnyWebhookKind>> = {
   postmark: postmarkWebhook,
   mailjet: mailjetWebhook,
   brevo: brevoWebhook,
+  mailtrap: mailtrapWebhook,
 };
