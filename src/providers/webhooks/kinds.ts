@@ -4,6 +4,7 @@ import { brevoWebhook } from './brevo.ts';
 import { mailjetWebhook } from './mailjet.ts';
 import { mailtrapWebhook } from './mailtrap.ts';
 import { postmarkWebhook } from './postmark.ts';
+import { unisenderGoWebhook } from './unisender-go.ts';
 import type { WebhookKind } from './webhook.ts';
 
 /** A kind whose settings type is erased; each kind's own settings are a `type` (not an interface) so that it fits. */
@@ -14,4 +15,5 @@ export const webhookKinds: Readonly<Record<string, AnyWebhookKind>> = {
   mailjet: mailjetWebhook,
   brevo: brevoWebhook,
   mailtrap: mailtrapWebhook,
+  unisender_go: unisenderGoWebhook,
 };
