@@ -4,6 +4,7 @@ import { brevoWebhook } from './brevo.ts';
 import { mailjetWebhook } from './mailjet.ts';
 import { mailtrapWebhook } from './mailtrap.ts';
 import { postmarkWebhook } from './postmark.ts';
+import { scalewayWebhook } from './scaleway.ts';
 import { unisenderGoWebhook } from './unisender-go.ts';
 import type { WebhookKind } from './webhook.ts';
 
@@ -15,5 +16,6 @@ export const webhookKinds: Readonly<Record<string, AnyWebhookKind>> = {
   mailjet: mailjetWebhook,
   brevo: brevoWebhook,
   mailtrap: mailtrapWebhook,
+  scaleway: scalewayWebhook,
   unisender_go: unisenderGoWebhook,
 };
