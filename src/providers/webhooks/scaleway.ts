@@ -1,15 +1,19 @@
 // Scaleway Transactional Email's webhooks (https://www.scaleway.com/en/docs/transactional-email/reference-content/webhook-events-payloads/)
 // reach an HTTP endpoint through a Scaleway Topics and Events (SNS-compatible) subscription: an
-// SNS envelope whose Message is the TEM event, or the bare event when "raw delivery" is on. The
-// request is authenticated by a shared token in the subscription URL's query (?token=…),
-// compared in constant time: the envelope's certificate signature is not checked (docs/webhooks.md).
-import { onlyFields, requiredString } from '../settings.ts';
+// SNS envelope whose Message is the TEM event, or the bare event when "raw delivery" is on.
+// Requests are authenticated by the envelope's certificate signature, checked against Scaleway's
+// CA (trust_chain, scaleway-sns.ts), and/or by a shared token in the URL's query (?token=…); when
+// both are set, both must hold.
+import { onlyFields, optionalString, SettingsError } from '../settings.ts';
 import type { DeliveryEvent, DeliveryEventType, WebhookKind, WebhookResult } from './webhook.ts';
 import { WebhookBodyError } from './webhook.ts';
+import { fetchPem, isScalewayUrl, SnsVerifier, trustChain, type FetchPem } from './scaleway-sns.ts';
 import { eventKeyOf, eventTime, isRecord, jsonBody, safeEqual, text } from './verify.ts';
 
 export type ScalewayWebhookSettings = {
-  token: string;
+  token?: string;
+  /** The PEM text of Scaleway's CA trust chain for the region (sns-trust-chain.pem). */
+  trust_chain?: string;
 };
 
 // TEM event types → what they mean for the recipient; email_queued, blocklist_created and
@@ -30,16 +34,6 @@ function urlToken(url: string): string | undefined {
     return new URL(url, 'http://localhost').searchParams.get('token') ?? undefined;
   } catch {
     return undefined;
-  }
-}
-
-/** Where Scaleway's SNS endpoints live: only such an https URL is visited to confirm a subscription. */
-function isScalewayUrl(value: string): boolean {
-  try {
-    const url = new URL(value);
-    return url.protocol === 'https:' && /(^|\.)(scaleway\.com|scw\.cloud)$/.test(url.hostname) && url.username === '' && url.password === '';
-  } catch {
-    return false;
   }
 }
 
@@ -80,36 +74,73 @@ function temEvent(message: unknown): Record<string, unknown> {
   return parsed;
 }
 
-export const scalewayWebhook: WebhookKind<ScalewayWebhookSettings> = {
-  parse(raw) {
-    onlyFields(raw, ['token']);
-    return { token: requiredString(raw, 'token') };
-  },
-  secrets: (settings) => [settings.token],
-  verify(request, settings) {
-    const given = urlToken(request.url);
-    return given !== undefined && safeEqual(given, settings.token);
-  },
-  read(request): WebhookResult {
-    const body = jsonBody(request);
-    if (!isRecord(body)) throw new WebhookBodyError('expected an SNS message or a Transactional Email event');
-    switch (body.Type) {
-      case 'SubscriptionConfirmation': {
-        const subscribeUrl = text(body.SubscribeURL);
-        if (subscribeUrl === null || !isScalewayUrl(subscribeUrl)) throw new WebhookBodyError('SubscribeURL must be an https URL on a Scaleway host');
-        return { kind: 'handshake', confirm: () => confirmSubscription(subscribeUrl) };
+const snsTypes = new Set(['Notification', 'SubscriptionConfirmation', 'UnsubscribeConfirmation']);
+
+/** The SNS envelope of a body, or null (raw delivery carries no signature). */
+function envelopeOf(body: Buffer): Record<string, unknown> | null {
+  try {
+    const parsed: unknown = JSON.parse(body.toString('utf8'));
+    return isRecord(parsed) && snsTypes.has(String(parsed.Type)) ? parsed : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The kind, with the certificate fetcher as a parameter so that tests serve their own certificates. */
+export function scalewayWebhookKind(fetch: FetchPem = fetchPem): WebhookKind<ScalewayWebhookSettings> {
+  // One verifier (and certificate cache) per trust chain.
+  const verifiers = new Map<string, SnsVerifier>();
+  const verifierOf = (pem: string) => {
+    let verifier = verifiers.get(pem);
+    if (verifier === undefined) verifiers.set(pem, verifier = new SnsVerifier(trustChain(pem), fetch));
+    return verifier;
+  };
+  return {
+    parse(raw) {
+      onlyFields(raw, ['token', 'trust_chain']);
+      const settings = { token: optionalString(raw, 'token'), trust_chain: optionalString(raw, 'trust_chain') };
+      if (settings.token === undefined && settings.trust_chain === undefined) throw new SettingsError('trust_chain or token must be set');
+      if (settings.trust_chain !== undefined) {
+        try {
+          trustChain(settings.trust_chain);
+        } catch (error) {
+          throw new SettingsError(`trust_chain must be the PEM text of Scaleway's CA certificates (${(error as Error).message})`);
+        }
       }
-      case 'UnsubscribeConfirmation':
-        return { kind: 'events', events: [] };
-      case 'Notification': {
-        const found = event(temEvent(body.Message));
-        return { kind: 'events', events: found === null ? [] : [found] };
+      return settings;
+    },
+    secrets: (settings) => [settings.token],
+    async verify(request, settings) {
+      const given = urlToken(request.url);
+      const tokenOk = settings.token === undefined || (given !== undefined && safeEqual(given, settings.token));
+      if (settings.trust_chain === undefined) return tokenOk;
+      const envelope = envelopeOf(request.body);
+      const signed = envelope !== null && await verifierOf(settings.trust_chain).verify(envelope);
+      return tokenOk && signed;
+    },
+    read(request): WebhookResult {
+      const body = jsonBody(request);
+      if (!isRecord(body)) throw new WebhookBodyError('expected an SNS message or a Transactional Email event');
+      switch (body.Type) {
+        case 'SubscriptionConfirmation': {
+          const subscribeUrl = text(body.SubscribeURL);
+          if (subscribeUrl === null || !isScalewayUrl(subscribeUrl)) throw new WebhookBodyError('SubscribeURL must be an https URL on a Scaleway host');
+          return { kind: 'handshake', confirm: () => confirmSubscription(subscribeUrl) };
+        }
+        case 'UnsubscribeConfirmation':
+          return { kind: 'events', events: [] };
+        case 'Notification': {
+          const found = event(temEvent(body.Message));
+          return { kind: 'events', events: found === null ? [] : [found] };
+        }
+        default: {
+          // Raw message delivery: the TEM event itself.
+          const found = event(temEvent(body));
+          return { kind: 'events', events: found === null ? [] : [found] };
+        }
       }
-      default: {
-        // Raw message delivery: the TEM event itself.
-        const found = event(temEvent(body));
-        return { kind: 'events', events: found === null ? [] : [found] };
-      }
-    }
-  },
-};
+    },
+  };
+}
+
+export const scalewayWebhook = scalewayWebhookKind();

@@ -1,8 +1,11 @@
 // Scaleway TEM's webhook handler: the token in the URL, the SNS envelope (notification,
 // subscription confirmation, unsubscribe), raw delivery, and every documented event type.
 import assert from 'node:assert/strict';
+import { sign as rsaSign } from 'node:crypto';
 import { describe, test } from 'node:test';
-import { scalewayWebhook } from '../../../src/providers/webhooks/scaleway.ts';
+import { scalewayWebhook, scalewayWebhookKind } from '../../../src/providers/webhooks/scaleway.ts';
+import { SnsVerifier, trustChain } from '../../../src/providers/webhooks/scaleway-sns.ts';
+import { caCertificate, rogueCertificate, rogueKey, signingCertificate, signingKey } from './scaleway-certificates.ts';
 import { WebhookBodyError, type WebhookRequest } from '../../../src/providers/webhooks/webhook.ts';
 
 const settings = scalewayWebhook.parse({ token: 'hook-token-0123456789' });
@@ -27,18 +30,20 @@ async function events(body: unknown) {
 }
 
 describe('Scaleway webhook: verification', () => {
-  test('the token in the URL verifies', () => {
-    assert.equal(scalewayWebhook.verify(request(envelope(dropped)), settings), true);
-    assert.equal(scalewayWebhook.verify(request(envelope(dropped), '/webhooks/default?a=1&token=hook-token-0123456789'), settings), true);
+  test('the token in the URL verifies', async () => {
+    assert.equal(await scalewayWebhook.verify(request(envelope(dropped)), settings), true);
+    assert.equal(await scalewayWebhook.verify(request(envelope(dropped), '/webhooks/default?a=1&token=hook-token-0123456789'), settings), true);
   });
-  test('a wrong token, no token, or a token elsewhere than the query does not', () => {
-    assert.equal(scalewayWebhook.verify(request(envelope(dropped), 'https://hooks.example.com/webhooks/default?token=wrong'), settings), false);
-    assert.equal(scalewayWebhook.verify(request(envelope(dropped), 'https://hooks.example.com/webhooks/default'), settings), false);
-    assert.equal(scalewayWebhook.verify(request(envelope(dropped), 'https://hooks.example.com/webhooks/hook-token-0123456789'), settings), false);
-    assert.equal(scalewayWebhook.verify({ ...request(envelope(dropped), 'https://hooks.example.com/webhooks/default'), headers: { token: 'hook-token-0123456789' } }, settings), false);
+  test('a wrong token, no token, or a token elsewhere than the query does not', async () => {
+    assert.equal(await scalewayWebhook.verify(request(envelope(dropped), 'https://hooks.example.com/webhooks/default?token=wrong'), settings), false);
+    assert.equal(await scalewayWebhook.verify(request(envelope(dropped), 'https://hooks.example.com/webhooks/default'), settings), false);
+    assert.equal(await scalewayWebhook.verify(request(envelope(dropped), 'https://hooks.example.com/webhooks/hook-token-0123456789'), settings), false);
+    assert.equal(await scalewayWebhook.verify({ ...request(envelope(dropped), 'https://hooks.example.com/webhooks/default'), headers: { token: 'hook-token-0123456789' } }, settings), false);
   });
   test('settings errors name the field', () => {
-    assert.throws(() => scalewayWebhook.parse({}), /token must be a non-empty string/);
+    assert.throws(() => scalewayWebhook.parse({}), /trust_chain or token must be set/);
+    assert.throws(() => scalewayWebhook.parse({ token: '' }), /token must be a non-empty string/);
+    assert.throws(() => scalewayWebhook.parse({ trust_chain: 'not a certificate' }), /trust_chain must be the PEM text of Scaleway's CA certificates/);
     assert.throws(() => scalewayWebhook.parse({ token: 'x', secret: 'y' }), /unknown setting "secret"/);
     assert.deepEqual(scalewayWebhook.secrets(settings), ['hook-token-0123456789']);
   });
@@ -85,5 +90,70 @@ describe('Scaleway webhook: events', () => {
     await assert.rejects(async () => read({ hello: 'world' }), WebhookBodyError);
     await assert.rejects(async () => read({ ...dropped, email_id: undefined }), /email_id is missing/);
     await assert.rejects(async () => read({ ...dropped, email_to: undefined }), /email_to is missing/);
+  });
+});
+
+describe('Scaleway webhook: the SNS certificate signature (trust_chain)', () => {
+  const certUrl = 'https://messaging.s3.fr-par.scw.cloud/fr-par/sns/certificates/0001.pem';
+  const rogueUrl = 'https://messaging.s3.fr-par.scw.cloud/fr-par/sns/certificates/0002.pem';
+  const pems: Record<string, string> = { [certUrl]: signingCertificate, [rogueUrl]: rogueCertificate };
+  const kind = scalewayWebhookKind(async (url) => {
+    const pem = pems[url];
+    if (pem === undefined) throw new Error(`no certificate at ${url}`);
+    return pem;
+  });
+  const signed = kind.parse({ trust_chain: caCertificate });
+  const both = kind.parse({ trust_chain: caCertificate, token: 'hook-token-0123456789' });
+
+  /** Signs as SNS does: "Name\nvalue\n" for each signed field, in the documented order. */
+  function signedEnvelope(message: unknown, options: { type?: string; key?: string; url?: string; version?: '1' | '2'; extra?: Record<string, unknown> } = {}) {
+    const unsigned: Record<string, unknown> = { ...envelope(message, options.type ?? 'Notification', options.extra ?? {}), SignatureVersion: options.version ?? '2', SigningCertURL: options.url ?? certUrl };
+    const fields = unsigned.Type === 'Notification'
+      ? ['Message', 'MessageId', 'Subject', 'Timestamp', 'TopicArn', 'Type']
+      : ['Message', 'MessageId', 'SubscribeURL', 'Timestamp', 'Token', 'TopicArn', 'Type'];
+    const text = fields.filter((field) => unsigned[field] !== undefined).map((field) => `${field}\n${String(unsigned[field])}\n`).join('');
+    const signature = rsaSign(options.version === '1' ? 'sha1' : 'sha256', Buffer.from(text), options.key ?? signingKey).toString('base64');
+    return { ...unsigned, Signature: signature };
+  }
+  const plainUrl = 'https://hooks.example.com/webhooks/default';
+
+  test('a notification signed by a certificate of the trusted CA verifies (SignatureVersion 1 and 2)', async () => {
+    assert.equal(await kind.verify(request(signedEnvelope(dropped), plainUrl), signed), true);
+    assert.equal(await kind.verify(request(signedEnvelope(dropped, { version: '1' }), plainUrl), signed), true);
+    assert.equal(await kind.verify(request(signedEnvelope(dropped, { extra: { Subject: 'TEM event' } }), plainUrl), signed), true);
+    const confirmation = signedEnvelope('You have chosen to subscribe', { type: 'SubscriptionConfirmation', extra: { Token: 'abc', SubscribeURL: 'https://sns.mnq.fr-par.scaleway.com/?Token=abc' } });
+    assert.equal(await kind.verify(request(confirmation, plainUrl), signed), true);
+  });
+  test('the certificate is fetched once per URL', async () => {
+    const urls: string[] = [];
+    const counting = scalewayWebhookKind(async (url) => (urls.push(url), signingCertificate));
+    assert.equal(await counting.verify(request(signedEnvelope(dropped), plainUrl), signed), true);
+    assert.equal(await counting.verify(request(signedEnvelope({ ...dropped, id: 'other' }), plainUrl), signed), true);
+    assert.deepEqual(urls, [certUrl]);
+  });
+  test('a tampered message, a certificate of another issuer, a non-Scaleway certificate URL or raw delivery does not', async () => {
+    const good = signedEnvelope(dropped);
+    assert.equal(await kind.verify(request({ ...good, Message: JSON.stringify({ ...dropped, email_to: 'eve@example.com' }) }, plainUrl), signed), false);
+    assert.equal(await kind.verify(request(signedEnvelope(dropped, { key: rogueKey, url: rogueUrl }), plainUrl), signed), false);
+    assert.equal(await kind.verify(request(signedEnvelope(dropped, { key: rogueKey }), plainUrl), signed), false);
+    for (const url of ['http://messaging.s3.fr-par.scw.cloud/c.pem', 'https://evil.example.com/scw.cloud/c.pem', 'https://messaging.s3.fr-par.scw.cloud:8443/c.pem']) {
+      assert.equal(await kind.verify(request({ ...good, SigningCertURL: url }, plainUrl), signed), false);
+    }
+    assert.equal(await kind.verify(request({ ...good, SignatureVersion: '3' }, plainUrl), signed), false);
+    assert.equal(await kind.verify(request({ ...good, Signature: undefined }, plainUrl), signed), false);
+    assert.equal(await kind.verify(request(dropped, plainUrl), signed), false);
+    assert.equal(await kind.verify(request('not json', plainUrl), signed), false);
+    assert.equal(await kind.verify(request(signedEnvelope(dropped, { url: 'https://messaging.s3.fr-par.scw.cloud/missing.pem' }), plainUrl), signed), false);
+  });
+  test('with a token too, both must hold', async () => {
+    assert.equal(await kind.verify(request(signedEnvelope(dropped)), both), true);
+    assert.equal(await kind.verify(request(signedEnvelope(dropped), plainUrl), both), false);
+    assert.equal(await kind.verify(request(envelope(dropped)), both), false);
+  });
+  test('a certificate outside its validity is not trusted', async () => {
+    const verifier = new SnsVerifier(trustChain(caCertificate), async () => signingCertificate);
+    assert.equal(await verifier.verify(signedEnvelope(dropped)), true);
+    assert.equal(await verifier.verify(signedEnvelope(dropped), new Date('2200-01-01T00:00:00Z')), false);
+    assert.equal(await verifier.verify(signedEnvelope(dropped), new Date('2000-01-01T00:00:00Z')), false);
   });
 });
