@@ -39,7 +39,7 @@ const failures = new Set<DeliveryEventType>(['bounced', 'deferred', 'complained'
 
 function event(record: unknown): DeliveryEvent | null {
   if (!isRecord(record) || typeof record.event !== 'string') throw new WebhookBodyError('expected Brevo events with an "event" field');
-  const meaning = eventTypes[record.event];
+  const meaning = Object.hasOwn(eventTypes, record.event) ? eventTypes[record.event] : undefined; // not a prototype key
   if (meaning === undefined) return null;
   const rawId = text(record['message-id']);
   const recipient = text(record.email);

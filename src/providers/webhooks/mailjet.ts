@@ -52,7 +52,7 @@ function event(record: unknown): DeliveryEvent | null {
     if (!hard && error === 'greylisted') return { ...base, type: 'deferred', code: error, message: detail };
     return { ...base, type: 'bounced', bounce: hard ? 'hard' : 'soft', code: error, message: detail };
   }
-  const type = simpleTypes[kind];
+  const type = Object.hasOwn(simpleTypes, kind) ? simpleTypes[kind] : undefined; // not a prototype key
   if (type === undefined) return null;
   const code = kind === 'blocked' ? error : kind === 'spam' ? text(record.source) : null;
   const message = kind === 'sent' ? text(record.smtp_reply) : kind === 'blocked' ? detail : url;

@@ -43,7 +43,7 @@ function records(request: WebhookRequest): unknown[] {
 
 function event(record: unknown): DeliveryEvent | null {
   if (!isRecord(record) || typeof record.event !== 'string') throw new WebhookBodyError('expected Mailtrap events with an "event" field');
-  const meaning = eventTypes[record.event];
+  const meaning = Object.hasOwn(eventTypes, record.event) ? eventTypes[record.event] : undefined; // not a prototype key
   if (meaning === undefined) return null;
   const messageId = text(record.message_id);
   const recipient = text(record.email);

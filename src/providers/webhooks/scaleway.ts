@@ -44,13 +44,13 @@ async function confirmSubscription(subscribeUrl: string): Promise<void> {
 }
 
 function event(record: Record<string, unknown>): DeliveryEvent | null {
-  const meaning = eventTypes[String(record.type)];
+  const type = String(record.type);
+  const meaning = Object.hasOwn(eventTypes, type) ? eventTypes[type] : undefined; // not a prototype key
   if (meaning === undefined) return null;
   const emailId = text(record.email_id);
   const recipient = text(record.email_to);
   if (emailId === null) throw new WebhookBodyError('email_id is missing');
   if (recipient === null) throw new WebhookBodyError('email_to is missing');
-  const type = String(record.type);
   const at = text(record.created_at) ?? text(record.email_sent_at);
   return {
     ...meaning, providerMessageId: emailId, recipient, at: eventTime(at ?? undefined),

@@ -62,7 +62,7 @@ function event(data: unknown): DeliveryEvent | null {
   const info = isRecord(data.delivery_info) ? data.delivery_info : {};
   const deliveryStatus = text(info.delivery_status);
   // A soft bounce Unisender Go will retry ("err_will_retry") is a deferral, not a final bounce.
-  const meaning = data.status === 'soft_bounced' && deliveryStatus === 'err_will_retry' ? { type: 'deferred' as const } : statuses[data.status];
+  const meaning = data.status === 'soft_bounced' && deliveryStatus === 'err_will_retry' ? { type: 'deferred' as const } : Object.hasOwn(statuses, data.status) ? statuses[data.status] : undefined;
   if (meaning === undefined) return null;
   // event_time is UTC without a zone: "2024-09-07 19:27:17".
   const time = text(data.event_time);

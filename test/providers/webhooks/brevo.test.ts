@@ -80,7 +80,7 @@ describe('Brevo webhook: events', () => {
     assert.equal(new Set(found.map((e) => e.eventKey)).size, names.length);
   });
   test('"request" (sent) and unknown types are ignored', async () => {
-    assert.deepEqual(await events([{ ...hardBounce, event: 'request' }, { ...hardBounce, event: 'list_addition' }]), []);
+    assert.deepEqual(await events([{ ...hardBounce, event: 'request' }, { ...hardBounce, event: 'list_addition' }, { ...hardBounce, event: 'constructor' }]), []);
   });
   test('a replayed event has the same key', async () => {
     const [a] = await events(hardBounce);

@@ -94,6 +94,7 @@ describe('Mailjet webhook: events', () => {
   test('event types not about delivery are ignored; an empty group is no events', async () => {
     assert.deepEqual(await events({ ...bounce, event: 'parseroute' }), []);
     assert.deepEqual(await events([]), []);
+    assert.deepEqual(await events([{ ...bounce, event: 'constructor' }, { ...bounce, event: 'toString' }]), []);
   });
   test('a malformed body throws WebhookBodyError', async () => {
     await assert.rejects(async () => mailjetWebhook.read(request('not json'), settings), WebhookBodyError);

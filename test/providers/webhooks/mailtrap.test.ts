@@ -87,6 +87,7 @@ describe('Mailtrap webhook: events', () => {
   });
   test('audit-log events are ignored', async () => {
     assert.deepEqual(await events(json({ event: 'activity_log.user.login', description: 'logged in with SSO', actor: { id: 1, type: 'user', name: 'John Doe' }, timestamp: 1735830138 })), []);
+    assert.deepEqual(await events(json({ ...bounce, event: 'constructor' }, { ...bounce, event: 'toString' })), []);
   });
   test('without an event_id, the key is a stable hash', async () => {
     const [a] = await events(json({ ...bounce, event_id: undefined }));

@@ -63,6 +63,7 @@ describe('Scaleway webhook: events', () => {
       ['delivered', undefined, 'email_delivered'], ['bounced', 'hard', 'email_mailbox_not_found'], ['deferred', undefined, 'email_deferred'],
       ['rejected', undefined, 'email_spam'], ['rejected', undefined, 'email_blocklisted'], undefined, undefined, undefined,
     ]);
+    assert.deepEqual(await events({ ...dropped, type: 'constructor' }), []);
   });
   test('a subscription confirmation is a handshake; its SubscribeURL must be https on a Scaleway host', async () => {
     const confirmation = envelope('You have chosen to subscribe', 'SubscriptionConfirmation', { Token: 'abc', SubscribeURL: 'https://sns.mnq.fr-par.scaleway.com/?Action=ConfirmSubscription&Token=abc' });

@@ -84,7 +84,7 @@ describe('Unisender Go webhook: events', () => {
   });
   test('"sent", "subscribed" and other event names are ignored', async () => {
     const other = { events_by_user: [{ user_id: 456, events: [{ event_name: 'transactional_spam_block', event_data: { block_time: '2024-09-07 19:27:17' } }] }] };
-    assert.deepEqual(await events(sign(batch(data('sent'), data('subscribed')))), []);
+    assert.deepEqual(await events(sign(batch(data('sent'), data('subscribed'), data('constructor')))), []);
     assert.deepEqual(await events(sign(other)), []);
   });
   test('the "single event" format is read too', async () => {
