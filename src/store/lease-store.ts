@@ -5,6 +5,7 @@ import type pg from 'pg';
 import { priorityOf, type EmailMessage, type EmailStatus, type Priority, type StoredMessage } from '../email/message.ts';
 import { templateKey, type TemplateContent } from '../templates/template.ts';
 import { attachmentContents } from './attachment-store.ts';
+import { dropSuppressed } from './suppression-store.ts';
 import type { TemplateStore } from './template-store.ts';
 
 /** An email this sidecar holds a lease on (status sending), or found expired while claiming. */
@@ -19,6 +20,8 @@ export interface ClaimedEmail {
   expiresAt: Date | null;
   /** With render_on_delivery (message.template): the stored template to render in the worker. */
   template?: TemplateContent;
+  /** Recipients on the suppression list, already dropped from `message` (and recorded as such). */
+  suppressed?: string[];
 }
 
 /** The recorded outcome of one attempt. */
@@ -58,7 +61,7 @@ export class LeaseStore {
   async claim(owner: string, limit: number, leaseSeconds: number): Promise<ClaimedEmail[]> {
     const result = await this.pool.query<{
       id: string; status: 'sending' | 'expired'; priority: number; backend: string;
-      message: StoredMessage; attempts: number; max_attempts: number; expires_at: Date | null;
+      message: StoredMessage; attempts: number; max_attempts: number; expires_at: Date | null; suppressed: string[] | null;
     }>(
       `WITH next AS (
          SELECT id FROM emails
@@ -80,26 +83,43 @@ export class LeaseStore {
          INSERT INTO email_logs (email_id, attempt, status, code, message)
          SELECT id, attempts, 'expired', 'EXPIRED', 'expired before it could be sent' FROM claimed WHERE status = 'expired'
        )
-       SELECT * FROM claimed ORDER BY priority, id`,
+       -- Recipients on the suppression list (bare, lower-case), found in the same statement.
+       SELECT c.*, CASE WHEN c.status = 'sending' THEN (
+         SELECT array_agg(s.address) FROM suppressions s WHERE s.address IN (
+           SELECT lower(COALESCE(substring(a FROM '<([^<>]*)>\\s*$'), btrim(a)))
+           FROM jsonb_array_elements_text((c.message->'to') || (c.message->'cc') || (c.message->'bcc')) AS a)
+       ) END AS suppressed
+       FROM claimed c ORDER BY priority, id`,
       [limit, owner, leaseSeconds],
     );
     const sending = result.rows.filter((row) => row.status === 'sending').map((row) => row.message);
+    const dropped = await dropSuppressed(this.pool, result.rows.flatMap((row) => (row.suppressed === null ? [] : [{
+      id: row.id, attempt: row.attempts, recipients: [...row.message.to, ...row.message.cc, ...row.message.bcc], suppressed: row.suppressed,
+    }])));
     const contents = await attachmentContents(this.pool, sending);
     const templates = await this.templates.resolve(sending.flatMap((message) => (message.template === undefined ? [] : [message.template])));
-    return result.rows.map((row) => ({
-      id: row.id,
-      status: row.status,
-      priority: priorityOf(row.priority),
-      backend: row.backend,
-      message: {
-        ...row.message,
-        attachments: row.message.attachments.map(({ sha256, size: _size, ...attachment }) => ({ ...attachment, content: contents.get(sha256) ?? '' })),
-      },
-      attempt: row.attempts,
-      maxAttempts: row.max_attempts,
-      expiresAt: row.expires_at,
-      ...(row.message.template === undefined ? {} : { template: templates.get(templateKey(row.message.template)) }),
-    }));
+    return result.rows.map((row) => {
+      const gone = dropped.get(row.id);
+      const keep = (addresses: string[]) => (gone === undefined ? addresses : addresses.filter((address) => !gone.includes(address)));
+      return {
+        id: row.id,
+        status: row.status,
+        priority: priorityOf(row.priority),
+        backend: row.backend,
+        message: {
+          ...row.message,
+          to: keep(row.message.to),
+          cc: keep(row.message.cc),
+          bcc: keep(row.message.bcc),
+          attachments: row.message.attachments.map(({ sha256, size: _size, ...attachment }) => ({ ...attachment, content: contents.get(sha256) ?? '' })),
+        },
+        attempt: row.attempts,
+        maxAttempts: row.max_attempts,
+        expiresAt: row.expires_at,
+        ...(row.message.template === undefined ? {} : { template: templates.get(templateKey(row.message.template)) }),
+        ...(gone === undefined ? {} : { suppressed: gone }),
+      };
+    });
   }
 
   /** Records outcomes in one statement; only rows still leased by `owner` at that attempt change. */
