@@ -1,15 +1,11 @@
 // Mailjet's Event API (https://dev.mailjet.com/email/guides/webhooks/): one JSON event per
 // request, or an array of them when "group events" is on. Mailjet signs nothing; its docs
 // recommend basic-auth credentials written into the URL (https://user:password@host/…), checked here.
-import { onlyFields, requiredString } from '../settings.ts';
 import type { DeliveryEvent, DeliveryEventType, WebhookKind, WebhookRequest } from './webhook.ts';
 import { WebhookBodyError } from './webhook.ts';
-import { basicAuthMatches, eventKeyOf, eventTime, isRecord, text } from './verify.ts';
+import { basicAuth, eventKeyOf, eventTime, isRecord, text, type BasicAuthSettings } from './verify.ts';
 
-export type MailjetWebhookSettings = {
-  username: string;
-  password: string;
-};
+export type MailjetWebhookSettings = BasicAuthSettings;
 
 const simpleTypes: Record<string, DeliveryEventType> = {
   sent: 'delivered', // "the destination SMTP server has accepted the message"
@@ -60,12 +56,7 @@ function event(record: unknown): DeliveryEvent | null {
 }
 
 export const mailjetWebhook: WebhookKind<MailjetWebhookSettings> = {
-  parse(raw) {
-    onlyFields(raw, ['username', 'password']);
-    return { username: requiredString(raw, 'username'), password: requiredString(raw, 'password') };
-  },
-  secrets: (settings) => [settings.password],
-  verify: (request, settings) => basicAuthMatches(request, settings.username, settings.password),
+  ...basicAuth,
   read(request) {
     const body = parse(request);
     const records = Array.isArray(body) ? body : [body];
