@@ -1,9 +1,9 @@
 // Starts every part of a sidecar in order and stops them in the reverse order:
 //   start: data folder and ports tried → database → migrations → pg pool (admin app) → workers → dispatcher → retention job
-//          → listeners
-//   stop:  readiness 503 → API closed → dispatcher drained → workers (and their Agents)
-//          closed → retention job stopped (after its current batch) → admin + pg pool closed
-//          → embedded database stopped.
+//          → events sender → listeners
+//   stop:  readiness 503 → API closed → dispatcher drained → events sender stopped (in-flight POSTs
+//          within what is left of the grace) → workers (and their Agents) closed → retention job
+//          stopped (after its current batch) → admin + pg pool closed → embedded database stopped.
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import fastifyPostgres from '@fastify/postgres';
@@ -18,6 +18,8 @@ import { CircuitBreaker } from './delivery/circuit-breaker.ts';
 import { Delivery } from './delivery/delivery.ts';
 import { NotifyListener } from './delivery/notify-listener.ts';
 import { RateLimiter } from './delivery/rate-limiter.ts';
+import { buildEventSender } from './app-events/build.ts';
+import type { EventSender } from './app-events/sender.ts';
 import { adminRoutes } from './http/admin.ts';
 import { Enqueuer } from './enqueue/enqueuer.ts';
 import { buildApi } from './http/api.ts';
@@ -106,10 +108,13 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
   });
   // An idle client's connection dying (database restart) must not crash the process.
   admin.pg.pool.on('error', (err) => logger.warn({ err: err.message }, 'idle database connection lost'));
-  const store = new QueueStore(admin.pg.pool);
+  // Events on: every status change also writes its app_events row, and wakes this sidecar's sender.
+  let events: EventSender | undefined;
+  const store = new QueueStore(admin.pg.pool, { appEvents: config.events !== undefined, onAppEvents: () => events?.wake() });
   const health = new DatabaseHealth(store, schemaVersion);
   await health.start();
   const metrics = createMainMetrics(store);
+  if (config.events !== undefined) events = buildEventSender({ ...config, events: config.events }, { pool: admin.pg.pool, registry: metrics.registry, owner, logger });
 
   // Every backend has a circuit series from the start, so dashboards show "closed", not "no data".
   for (const backend of Object.keys(config.backends)) metrics.circuitOpen.set({ backend }, 0);
@@ -142,6 +147,7 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
   await delivery?.pool.ready();
   delivery?.loop.start();
   retention?.start();
+  events?.start();
   await listener?.start();
   const adminUrl = await admin.listen({ host: config.adminHost, port: config.adminPort });
   const apiUrl = await api.listen({ host: config.host, port: config.port });
@@ -150,6 +156,7 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
   let stopping: Promise<void> | undefined;
   const stop = () => {
     stopping ??= (async () => {
+      const deadline = Date.now() + config.shutdownGraceSeconds * 1000;
       health.draining = true;
       // No new round from here; a round under way ends after its batch, while the drain goes on.
       const retentionStopped = retention?.stop();
@@ -157,6 +164,7 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
       const drained = await delivery?.loop.stop(config.shutdownGraceSeconds * 1000);
       if (drained !== undefined) logger.info(drained, 'dispatcher drained');
       await listener?.stop();
+      await events?.stop(Math.max(0, deadline - Date.now()));
       await delivery?.pool.close();
       health.stop();
       await retentionStopped;
