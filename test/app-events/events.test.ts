@@ -154,7 +154,9 @@ test('two sidecars send each email\'s events in id order', async () => {
 
 test('with POST_OFFICE_EVENTS_URL unset no event row is written', async () => {
   const { databaseUrl, env, db } = await setUp();
-  const { POST_OFFICE_EVENTS_URL: _url, POST_OFFICE_EVENTS_SECRET: _secret, ...off } = env;
+  const off: Record<string, string> = { ...env };
+  delete off.POST_OFFICE_EVENTS_URL;
+  delete off.POST_OFFICE_EVENTS_SECRET;
   const service = await startSidecar(databaseUrl, off);
   await postJson(`${service.apiUrl}/v1/emails`, email('sent'));
   const later = new Date(Date.now() + 3_600_000).toISOString();
