@@ -5,7 +5,8 @@
 // order across all of them.
 //
 //   stopped ──start()──▶ running: claim up to the free slots, POST each, claim again when one ends;
-//                        nothing due: sleep until wake() (a write in this process) or the poll
+//                        nothing due: sleep until wake() (a write in this process) or the poll;
+//                        a failed POST pauses claiming (1 s doubling to 60 s) until one succeeds
 //                        ──stop(grace)──▶ no new claims; in-flight POSTs get the grace, then are
 //                        aborted; every lease still held is released ──▶ stopped
 import type { Logger } from 'pino';
@@ -32,10 +33,12 @@ export const DEFAULT_CONCURRENCY = 8;
 export const DEFAULT_TIMEOUT_MS = 10_000;
 const FIRST_RETRY_SECONDS = 1;
 const MAX_RETRY_SECONDS = 600;
+/** The longest the whole sender waits between claims while every POST fails. */
+const MAX_PAUSE_SECONDS = 60;
 
-/** 1 s doubling per failed attempt up to 10 min, ± 20 % so a fleet's retries spread out. */
-export function retryDelaySeconds(failedAttempts: number, random: () => number = Math.random): number {
-  const delay = Math.min(MAX_RETRY_SECONDS, FIRST_RETRY_SECONDS * 2 ** Math.max(0, failedAttempts - 1));
+/** 1 s doubling per failed attempt up to `max` (10 min), ± 20 % so a fleet's retries spread out. */
+export function retryDelaySeconds(failedAttempts: number, max = MAX_RETRY_SECONDS, random: () => number = Math.random): number {
+  const delay = Math.min(max, FIRST_RETRY_SECONDS * 2 ** Math.min(30, Math.max(0, failedAttempts - 1)));
   return delay * (0.8 + 0.4 * random());
 }
 
@@ -59,6 +62,9 @@ export class EventSender {
   private wakeUp: (() => void) | undefined;
   private woken = false;
   private lastErrorLog = 0;
+  /** Failed pauses since the last 2xx: while the app is down, the sender pauses as well. */
+  private failuresInARow = 0;
+  private pausedUntil = 0;
 
   constructor(options: SenderOptions, deps: { store: AppEventStore; metrics: AppEventMetrics; logger: Logger }) {
     this.options = options;
@@ -103,6 +109,13 @@ export class EventSender {
 
   private async run(): Promise<void> {
     while (this.running) {
+      // The app is failing: one claim per pause, not per poll, so an outage costs the database
+      // little however many events wait (their rows stay due; each email's oldest is backed off).
+      const paused = this.pausedUntil - Date.now();
+      if (paused > 0) {
+        await this.sleep(paused);
+        continue;
+      }
       const free = this.options.concurrency - this.inFlight.size;
       let claimed: ClaimedEvent[] = [];
       this.woken = false;
@@ -164,6 +177,8 @@ export class EventSender {
       });
       await response.body.dump();
       if (response.statusCode >= 200 && response.statusCode < 300) {
+        this.failuresInARow = 0;
+        this.pausedUntil = 0;
         await this.store.delivered(event.id);
         this.metrics.appEvents.inc({ result: 'delivered' });
         return;
@@ -172,8 +187,13 @@ export class EventSender {
     } catch (err) {
       error = err instanceof Error ? err.message : String(err);
     }
-    this.metrics.appEvents.inc({ result: 'failed' });
     if (this.abort.signal.aborted) return; // stop() releases the lease; the attempt does not count
+    this.metrics.appEvents.inc({ result: 'failed' });
+    // POSTs that were in flight together fail together: they deepen the pause once.
+    if (Date.now() >= this.pausedUntil) {
+      this.failuresInARow++;
+      this.pausedUntil = Date.now() + retryDelaySeconds(this.failuresInARow, MAX_PAUSE_SECONDS) * 1000;
+    }
     try {
       const dropped = await this.store.failed(this.options.owner, event.id, error, retryDelaySeconds(event.attempts + 1), this.options.maxAgeDays);
       if (dropped) this.logger.warn({ event: event.id, email: event.payload.email_id, error }, `event dropped: undelivered for ${this.options.maxAgeDays} days`);
