@@ -4,7 +4,8 @@
 // "oldest row of its email only" rule (src/store/app-event-store.ts) keep one email's events in
 // order across all of them.
 //
-//   stopped ──start()──▶ running: claim up to the free slots, POST each, claim again when one ends;
+//   stopped ──start()──▶ running: claim up to the free slots, POST each, claim again when one ends
+//                        (the claim also deletes the events answered 2xx since the last one);
 //                        nothing due: sleep until wake() (a write in this process) or the poll;
 //                        a failed POST pauses claiming (1 s doubling to 60 s) until one succeeds
 //                        ──stop(grace)──▶ no new claims; in-flight POSTs get the grace, then are
@@ -56,6 +57,8 @@ export class EventSender {
   private readonly pool: Pool;
   private readonly leaseSeconds: number;
   private readonly inFlight = new Map<string, Promise<void>>();
+  /** Answered 2xx, not yet deleted: the next claim deletes them in the same statement. */
+  private delivered: string[] = [];
   private readonly abort = new AbortController();
   private running = false;
   private loop: Promise<void> | undefined;
@@ -103,6 +106,7 @@ export class EventSender {
     clearTimeout(timer);
     this.abort.abort();
     await Promise.allSettled(this.inFlight.values());
+    await this.store.delivered(this.delivered.splice(0)).catch((err: unknown) => this.logError('deleting delivered events failed', err));
     await this.store.release(this.options.owner).catch((err: unknown) => this.logError('releasing event leases failed', err));
     await this.pool.close();
   }
@@ -117,12 +121,14 @@ export class EventSender {
         continue;
       }
       const free = this.options.concurrency - this.inFlight.size;
+      const done = this.delivered.splice(0);
       let claimed: ClaimedEvent[] = [];
       this.woken = false;
-      if (free > 0) {
+      if (free > 0 || done.length > 0) {
         try {
-          claimed = await this.store.claim(this.options.owner, free, this.leaseSeconds);
+          claimed = await this.store.claim(this.options.owner, free, this.leaseSeconds, done);
         } catch (err) {
+          this.delivered.push(...done);
           this.logError('claiming events failed', err);
         }
       }
@@ -179,7 +185,7 @@ export class EventSender {
       if (response.statusCode >= 200 && response.statusCode < 300) {
         this.failuresInARow = 0;
         this.pausedUntil = 0;
-        await this.store.delivered(event.id);
+        this.delivered.push(event.id);
         this.metrics.appEvents.inc({ result: 'delivered' });
         return;
       }

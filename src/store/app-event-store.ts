@@ -59,15 +59,21 @@ export class AppEventStore {
   }
 
   /**
-   * Claims up to `limit` due events under a lease held by `owner`: per email only the oldest row
-   * left, and only when no lease on it is live. An empty table answers from the index alone.
+   * Deletes the events the application took (`delivered`: it answered 2xx, whoever holds their
+   * lease now) and claims up to `limit` due ones under a lease held by `owner`, in one statement:
+   * per email only the oldest row left, and only when no lease on it is live. An empty table
+   * answers from the index alone.
    */
-  async claim(owner: string, limit: number, leaseSeconds: number): Promise<ClaimedEvent[]> {
+  async claim(owner: string, limit: number, leaseSeconds: number, delivered: readonly string[] = []): Promise<ClaimedEvent[]> {
     const result = await this.pool.query<ClaimedEvent>(
-      `WITH next AS (
+      `WITH gone AS (
+         DELETE FROM app_events WHERE id = ANY($4::bigint[])
+       ), next AS (
          SELECT a.id FROM app_events a
-         WHERE a.next_at <= now() AND (a.locked_until IS NULL OR a.locked_until < now())
-           AND NOT EXISTS (SELECT 1 FROM app_events older WHERE older.email_id = a.email_id AND older.id < a.id)
+         WHERE a.next_at <= now() AND (a.locked_until IS NULL OR a.locked_until < now()) AND a.id <> ALL($4::bigint[])
+           -- The statement still sees the rows it deletes: those do not hold their email back.
+           AND NOT EXISTS (SELECT 1 FROM app_events older WHERE older.email_id = a.email_id AND older.id < a.id
+                           AND older.id <> ALL($4::bigint[]))
          ORDER BY a.next_at, a.id
          LIMIT $2
          FOR UPDATE SKIP LOCKED
@@ -75,14 +81,14 @@ export class AppEventStore {
        UPDATE app_events e SET locked_by = $1, locked_until = now() + make_interval(secs => $3)
        FROM next WHERE e.id = next.id
        RETURNING e.id, e.payload, e.attempts`,
-      [owner, limit, leaseSeconds],
+      [owner, limit, leaseSeconds, delivered],
     );
     return result.rows.sort((a, b) => Number(a.id) - Number(b.id));
   }
 
-  /** The application answered 2xx: the event is done, whoever holds its lease now. */
-  async delivered(id: string): Promise<void> {
-    await this.pool.query('DELETE FROM app_events WHERE id = $1', [id]);
+  /** The application took these events (2xx): they are done. */
+  async delivered(ids: readonly string[]): Promise<void> {
+    if (ids.length > 0) await this.pool.query('DELETE FROM app_events WHERE id = ANY($1::bigint[])', [ids]);
   }
 
   /**
