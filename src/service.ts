@@ -18,8 +18,7 @@ import { CircuitBreaker } from './delivery/circuit-breaker.ts';
 import { Delivery } from './delivery/delivery.ts';
 import { NotifyListener } from './delivery/notify-listener.ts';
 import { RateLimiter } from './delivery/rate-limiter.ts';
-import { buildEventSender } from './app-events/build.ts';
-import type { EventSender } from './app-events/sender.ts';
+import { buildAppEvents, type AppEvents } from './app-events/build.ts';
 import { adminRoutes } from './http/admin.ts';
 import { Enqueuer } from './enqueue/enqueuer.ts';
 import { buildApi } from './http/api.ts';
@@ -109,12 +108,12 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
   // An idle client's connection dying (database restart) must not crash the process.
   admin.pg.pool.on('error', (err) => logger.warn({ err: err.message }, 'idle database connection lost'));
   // Events on: every status change also writes its app_events row, and wakes this sidecar's sender.
-  let events: EventSender | undefined;
+  let events: AppEvents | undefined;
   const store = new QueueStore(admin.pg.pool, { appEvents: config.events !== undefined, onAppEvents: () => events?.wake() });
   const health = new DatabaseHealth(store, schemaVersion);
   await health.start();
   const metrics = createMainMetrics(store);
-  if (config.events !== undefined) events = buildEventSender({ ...config, events: config.events }, { pool: admin.pg.pool, registry: metrics.registry, owner, logger });
+  if (config.events !== undefined) events = buildAppEvents({ ...config, events: config.events }, { databaseUrl, registry: metrics.registry, owner, logger });
 
   // Every backend has a circuit series from the start, so dashboards show "closed", not "no data".
   for (const backend of Object.keys(config.backends)) metrics.circuitOpen.set({ backend }, 0);

@@ -57,6 +57,8 @@ export class EventSender {
   private readonly pool: Pool;
   private readonly leaseSeconds: number;
   private readonly inFlight = new Map<string, Promise<void>>();
+  /** Claimed, waiting for a free slot: the next claim runs while these are being sent. */
+  private waiting: { event: ClaimedEvent; claimedAt: number }[] = [];
   /** Answered 2xx, not yet deleted: the next claim deletes them in the same statement. */
   private delivered: string[] = [];
   private readonly abort = new AbortController();
@@ -92,7 +94,7 @@ export class EventSender {
     this.wakeUp?.();
   }
 
-  /** Stops claiming, gives in-flight POSTs `graceMs`, aborts the rest and releases every lease. */
+  /** Stops claiming, gives in-flight POSTs `graceMs`, aborts the rest and releases every lease (waiting ones too). */
   async stop(graceMs: number): Promise<void> {
     if (!this.running) return;
     this.running = false;
@@ -120,21 +122,24 @@ export class EventSender {
         await this.sleep(paused);
         continue;
       }
-      const free = this.options.concurrency - this.inFlight.size;
+      // Up to one slot's worth of events waits beside each POST in flight.
+      const room = 2 * this.options.concurrency - this.inFlight.size - this.waiting.length;
       const done = this.delivered.splice(0);
       let claimed: ClaimedEvent[] = [];
       this.woken = false;
-      if (free > 0 || done.length > 0) {
+      if (room > 0 || done.length > 0) {
         try {
-          claimed = await this.store.claim(this.options.owner, free, this.leaseSeconds, done);
+          claimed = await this.store.claim(this.options.owner, Math.max(0, room), this.leaseSeconds, done);
         } catch (err) {
           this.delivered.push(...done);
           this.logError('claiming events failed', err);
         }
       }
-      for (const event of claimed) this.send(event);
+      const claimedAt = Date.now();
+      this.waiting.push(...claimed.map((event) => ({ event, claimedAt })));
+      this.fill();
       // A full batch may mean more are due; otherwise wait for a slot, a wake or the poll.
-      if (claimed.length > 0 && claimed.length === free) continue;
+      if (claimed.length > 0 && claimed.length === room) continue;
       if (!this.running) break;
       await this.sleep(this.woken ? 0 : this.options.pollMs);
     }
@@ -154,10 +159,22 @@ export class EventSender {
     });
   }
 
+  /** Starts waiting events while slots are free (not while the app is failing, nor stopping). */
+  private fill(): void {
+    while (this.running && this.inFlight.size < this.options.concurrency && this.pausedUntil <= Date.now()) {
+      const next = this.waiting.shift();
+      if (next === undefined) return;
+      // Its lease may run out before the POST ends: leave it to the next claim (here or elsewhere).
+      if (Date.now() - next.claimedAt > (this.leaseSeconds * 1000) / 2) continue;
+      this.send(next.event);
+    }
+  }
+
   private send(event: ClaimedEvent): void {
     const sending = this.post(event).finally(() => {
       this.inFlight.delete(event.id);
-      // A slot is free, and the email's next event may be due now.
+      this.fill();
+      // The email's next event may be due now, and there is room to claim.
       this.wake();
     });
     this.inFlight.set(event.id, sending);

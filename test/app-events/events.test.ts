@@ -111,8 +111,9 @@ test('an app answering 500 gets the event again until it answers 200 (at least o
 });
 
 test('a sidecar stopped with events pending loses none: the next one on the database sends them', async () => {
-  const EMAILS = 40;
-  const { databaseUrl, app, env, db } = await setUp(() => ({ status: 200, delayMs: 150 }));
+  const EMAILS = 60;
+  // 8 POSTs in flight at 300 ms each: the 60 events take over 2 s, the stop comes before.
+  const { databaseUrl, app, env, db } = await setUp(() => ({ status: 200, delayMs: 300 }));
   const short = { ...env, POST_OFFICE_SHUTDOWN_GRACE_SECONDS: '0.2' };
   const first = await startSidecar(databaseUrl, short);
   const emails = Array.from({ length: EMAILS }, (_, i) => email(`email ${i}`));
