@@ -34,6 +34,11 @@ export const DEFAULT_CONCURRENCY = 8;
 export const DEFAULT_TIMEOUT_MS = 10_000;
 const FIRST_RETRY_SECONDS = 1;
 const MAX_RETRY_SECONDS = 600;
+/**
+ * Rounds (one statement each) start at most this often: while delivery writes events and POSTs
+ * end every millisecond, the wakes of 10 ms make one round, not one each.
+ */
+const MIN_ROUND_MS = 10;
 /** The longest the whole sender waits between claims while every POST fails. */
 const MAX_PAUSE_SECONDS = 60;
 
@@ -70,6 +75,7 @@ export class EventSender {
   /** Failed pauses since the last 2xx: while the app is down, the sender pauses as well. */
   private failuresInARow = 0;
   private pausedUntil = 0;
+  private lastRound = 0;
 
   constructor(options: SenderOptions, deps: { store: AppEventStore; metrics: AppEventMetrics; logger: Logger }) {
     this.options = options;
@@ -122,6 +128,9 @@ export class EventSender {
         await this.sleep(paused);
         continue;
       }
+      const since = Date.now() - this.lastRound;
+      if (since < MIN_ROUND_MS) await new Promise((resolve) => setTimeout(resolve, MIN_ROUND_MS - since));
+      this.lastRound = Date.now();
       // Up to one slot's worth of events waits beside each POST in flight.
       const room = 2 * this.options.concurrency - this.inFlight.size - this.waiting.length;
       const done = this.delivered.splice(0);
