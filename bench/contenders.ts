@@ -36,7 +36,7 @@ async function count(db: pg.Client, sql: string): Promise<number> {
 }
 
 export async function sidecar(setup: Setup): Promise<Contender> {
-  await setup.db.query('TRUNCATE emails, email_logs, idempotency_keys CASCADE');
+  await setup.db.query('TRUNCATE emails, email_logs, idempotency_keys, app_events CASCADE');
   // Start each queued run with no dirty pages left over from the previous one.
   await setup.db.query('CHECKPOINT');
   // What production runs: the built JavaScript with the image's flags (end-to-end.ts builds it).
@@ -44,6 +44,8 @@ export async function sidecar(setup: Setup): Promise<Contender> {
     POST_OFFICE_BACKENDS: setup.backends,
     POST_OFFICE_THREADS: String(setup.threads),
     POST_OFFICE_HTTP_CONNECTIONS: String(setup.connections),
+    // Events to an app (docs/events.md) when the benchmark's environment sets them, to measure their cost.
+    ...Object.fromEntries(['POST_OFFICE_EVENTS_URL', 'POST_OFFICE_EVENTS_SECRET'].flatMap((name) => (process.env[name] ? [[name, process.env[name]]] : []))),
   }), imageCommand());
   return {
     name: 'sidecar',

@@ -46,6 +46,14 @@ export interface Config {
   readonly retentionIntervalSeconds: number;
   /** pino's level: fatal, error, warn, info, debug, trace or silent. */
   readonly logLevel: string;
+  /** Where status changes are POSTed (docs/events.md); undefined: events are off, nothing is written. */
+  readonly events: EventsConfig | undefined;
+}
+
+export interface EventsConfig {
+  readonly url: string;
+  /** The HMAC-SHA256 key of the Post-Office-Signature header. */
+  readonly secret: string;
 }
 
 type Env = Record<string, string | undefined>;
@@ -156,6 +164,25 @@ function backends(env: Env, dataDir: string): Readonly<Record<string, BackendSet
   return parsed;
 }
 
+/** POST_OFFICE_EVENTS_URL and its secret; the URL is never echoed (it may carry credentials). */
+function events(env: Env): EventsConfig | undefined {
+  const raw = read(env, 'POST_OFFICE_EVENTS_URL');
+  const secret = read(env, 'POST_OFFICE_EVENTS_SECRET');
+  if (raw === undefined) return undefined;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError('POST_OFFICE_EVENTS_URL must be an http:// or https:// URL like https://app.internal/post-office/events');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new ConfigError('POST_OFFICE_EVENTS_URL must use the http:// or https:// scheme');
+  }
+  if (secret === undefined) throw new ConfigError('POST_OFFICE_EVENTS_SECRET must be set when POST_OFFICE_EVENTS_URL is set');
+  if (secret.length < 16) throw new ConfigError('POST_OFFICE_EVENTS_SECRET must be at least 16 characters long');
+  return Object.freeze({ url: raw, secret });
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const dataDir = dataDirectory(env);
   const leaseSeconds = integer(env, 'POST_OFFICE_LEASE_SECONDS', 60, 5, 86_400);
@@ -207,6 +234,7 @@ export function loadConfig(env: Env = process.env): Config {
     retentionDays: integer(env, 'POST_OFFICE_RETENTION_DAYS', 30, 0, 36_500),
     retentionIntervalSeconds: seconds(env, 'POST_OFFICE_RETENTION_INTERVAL_SECONDS', 3600, 1, 604_800),
     logLevel: logLevel(env),
+    events: events(env),
   };
   return Object.freeze(config);
 }

@@ -1,7 +1,8 @@
 // Starts every part of a sidecar in order and stops them in the reverse order:
 //   start: data folder and ports tried → database → migrations → pg pool (admin app) → workers → dispatcher → retention job
-//          → listeners (API, admin, webhooks)
-//   stop:  readiness 503 → API and webhook listener closed → dispatcher drained → workers (and their Agents)
+//          → events sender → listeners (API, admin, webhooks)
+//   stop:  readiness 503 → API and webhook listener closed → dispatcher drained → events sender
+//          stopped (in-flight POSTs within what is left of the grace) → workers (and their Agents)
 //          closed → retention job stopped (after its current batch) → admin + pg pool closed
 //          → embedded database stopped.
 import { randomBytes } from 'node:crypto';
@@ -18,6 +19,7 @@ import { CircuitBreaker } from './delivery/circuit-breaker.ts';
 import { Delivery } from './delivery/delivery.ts';
 import { NotifyListener } from './delivery/notify-listener.ts';
 import { RateLimiter } from './delivery/rate-limiter.ts';
+import { buildAppEvents, type AppEvents } from './app-events/build.ts';
 import { adminRoutes } from './http/admin.ts';
 import { Enqueuer } from './enqueue/enqueuer.ts';
 import { buildApi } from './http/api.ts';
@@ -112,10 +114,13 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
   });
   // An idle client's connection dying (database restart) must not crash the process.
   admin.pg.pool.on('error', (err) => logger.warn({ err: err.message }, 'idle database connection lost'));
-  const store = new QueueStore(admin.pg.pool);
+  // Events on: every status change also writes its app_events row, and wakes this sidecar's sender.
+  let events: AppEvents | undefined;
+  const store = new QueueStore(admin.pg.pool, { appEvents: config.events !== undefined, onAppEvents: () => events?.wake() });
   const health = new DatabaseHealth(store, schemaVersion);
   await health.start();
   const metrics = createMainMetrics(store);
+  if (config.events !== undefined) events = buildAppEvents({ ...config, events: config.events }, { databaseUrl, registry: metrics.registry, owner, logger });
 
   // Every backend has a circuit series from the start, so dashboards show "closed", not "no data".
   for (const backend of Object.keys(config.backends)) metrics.circuitOpen.set({ backend }, 0);
@@ -144,13 +149,14 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
   }, { store, health, metrics, wake, renderer });
   const api = await buildApi({ config, store, health, metrics, logger, enqueuer, wake, renderer });
   const webhookListener = webhooks
-    ? buildWebhookListener({ backends: config.backends, events: new EventStore(admin.pg.pool, { appEvents: false }), health, metrics, logger })
+    ? buildWebhookListener({ backends: config.backends, events: new EventStore(admin.pg.pool, { appEvents: config.events !== undefined, onAppEvents: () => events?.wake() }), health, metrics, logger })
     : undefined;
   await admin.register(adminRoutes, { health, metrics, pool: delivery?.pool, breaker: delivery?.breaker });
 
   await delivery?.pool.ready();
   delivery?.loop.start();
   retention?.start();
+  events?.start();
   await listener?.start();
   const adminUrl = await admin.listen({ host: config.adminHost, port: config.adminPort });
   const apiUrl = await api.listen({ host: config.host, port: config.port });
@@ -160,6 +166,7 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
   let stopping: Promise<void> | undefined;
   const stop = () => {
     stopping ??= (async () => {
+      const deadline = Date.now() + config.shutdownGraceSeconds * 1000;
       health.draining = true;
       // No new round from here; a round under way ends after its batch, while the drain goes on.
       const retentionStopped = retention?.stop();
@@ -168,6 +175,7 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
       const drained = await delivery?.loop.stop(config.shutdownGraceSeconds * 1000);
       if (drained !== undefined) logger.info(drained, 'dispatcher drained');
       await listener?.stop();
+      await events?.stop(Math.max(0, deadline - Date.now()));
       await delivery?.pool.close();
       health.stop();
       await retentionStopped;

@@ -14,7 +14,7 @@ export const layers: readonly (readonly string[])[] = [
   ['service.ts'],
   ['http'],
   ['enqueue'],
-  ['delivery', 'retention'],
+  ['delivery', 'retention', 'app-events'],
   ['worker'],
   ['metrics'],
   ['database'],

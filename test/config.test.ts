@@ -76,6 +76,11 @@ const cases: { rule: string; env: Env; variable: string; message: RegExp; secret
   { rule: 'POST_OFFICE_RETENTION_INTERVAL_SECONDS is at least one second', env: { POST_OFFICE_RETENTION_INTERVAL_SECONDS: '0' }, variable: 'POST_OFFICE_RETENTION_INTERVAL_SECONDS', message: /must be a number of seconds from 1 to 604800 \(got "0"\)/ },
   { rule: 'POST_OFFICE_RETENTION_INTERVAL_SECONDS is at most a week', env: { POST_OFFICE_RETENTION_INTERVAL_SECONDS: '604801' }, variable: 'POST_OFFICE_RETENTION_INTERVAL_SECONDS', message: /from 1 to 604800/ },
   { rule: 'POST_OFFICE_RETENTION_INTERVAL_SECONDS rejects words', env: { POST_OFFICE_RETENTION_INTERVAL_SECONDS: 'hourly' }, variable: 'POST_OFFICE_RETENTION_INTERVAL_SECONDS', message: /number of seconds/ },
+  // Events to the application.
+  { rule: 'POST_OFFICE_EVENTS_URL must parse as a URL, and is not echoed', env: { POST_OFFICE_EVENTS_URL: 'https://app:hunter2-password@app:port/events', POST_OFFICE_EVENTS_SECRET: '0123456789abcdef' }, variable: 'POST_OFFICE_EVENTS_URL', message: /must be an http:\/\/ or https:\/\/ URL/, secrets: ['hunter2-password'] },
+  { rule: 'POST_OFFICE_EVENTS_URL is http or https', env: { POST_OFFICE_EVENTS_URL: 'ftp://app:hunter2-password@app/events', POST_OFFICE_EVENTS_SECRET: '0123456789abcdef' }, variable: 'POST_OFFICE_EVENTS_URL', message: /http:\/\/ or https:\/\/ scheme$/, secrets: ['hunter2-password'] },
+  { rule: 'POST_OFFICE_EVENTS_SECRET is required with the URL', env: { POST_OFFICE_EVENTS_URL: 'http://127.0.0.1:3000/events' }, variable: 'POST_OFFICE_EVENTS_SECRET', message: /must be set when POST_OFFICE_EVENTS_URL is set/ },
+  { rule: 'POST_OFFICE_EVENTS_SECRET is at least 16 characters', env: { POST_OFFICE_EVENTS_URL: 'http://127.0.0.1:3000/events', POST_OFFICE_EVENTS_SECRET: 'short-secret' }, variable: 'POST_OFFICE_EVENTS_SECRET', message: /at least 16 characters/, secrets: ['short-secret'] },
   // POST_OFFICE_BACKENDS.
   { rule: 'backends must be valid JSON, and the text is not echoed', env: { POST_OFFICE_BACKENDS: '{"default":{"provider":"mailgun","api_key":"key-3ax6xnjp29jd6fds4gc373sgvjxteol0",' }, variable: 'POST_OFFICE_BACKENDS', message: /not valid JSON/, secrets: ['key-3ax6xnjp29jd6fds4gc373sgvjxteol0', 'mailgun'] },
   { rule: 'backends must be an object', env: backends([{ provider: 'outbox' }]), variable: 'POST_OFFICE_BACKENDS', message: /non-empty JSON object/ },
@@ -141,7 +146,14 @@ test('defaults: every variable unset', () => {
     retentionDays: 30,
     retentionIntervalSeconds: 3600,
     logLevel: 'info',
+    events: undefined,
   });
+});
+
+test('events: the URL and its secret, or nothing when the URL is unset', () => {
+  const config = loadConfig({ POST_OFFICE_EVENTS_URL: ' https://app.internal/post-office/events ', POST_OFFICE_EVENTS_SECRET: 'whsec-0123456789abcdef' });
+  assert.deepEqual(config.events, { url: 'https://app.internal/post-office/events', secret: 'whsec-0123456789abcdef' });
+  assert.equal(loadConfig({ POST_OFFICE_EVENTS_SECRET: 'whsec-0123456789abcdef' }).events, undefined);
 });
 
 test('the default body limit lets the largest message a provider documents through, with room for the JSON', () => {
@@ -172,7 +184,7 @@ test('an empty (or blank) variable means the same as an unset one', () => {
     'POST_OFFICE_SHUTDOWN_GRACE_SECONDS', 'POST_OFFICE_BATCH_SIZE', 'POST_OFFICE_DEFAULT_FROM',
     'POST_OFFICE_MAX_BODY_BYTES', 'POST_OFFICE_SEND_TIMEOUT_SECONDS', 'POST_OFFICE_CIRCUIT_FAILURES', 'POST_OFFICE_CIRCUIT_PAUSE_SECONDS',
     'POST_OFFICE_OVERRIDE_RECIPIENTS', 'POST_OFFICE_MESSAGE_ID_DOMAIN', 'POST_OFFICE_HTTP_IDLE_SECONDS',
-    'POST_OFFICE_RETENTION_DAYS', 'POST_OFFICE_RETENTION_INTERVAL_SECONDS', 'LOG_LEVEL',
+    'POST_OFFICE_RETENTION_DAYS', 'POST_OFFICE_RETENTION_INTERVAL_SECONDS', 'LOG_LEVEL', 'POST_OFFICE_EVENTS_URL', 'POST_OFFICE_EVENTS_SECRET',
   ];
   const defaults = loadConfig({});
   assert.deepEqual(loadConfig(Object.fromEntries(names.map((name) => [name, '']))), defaults);

@@ -1,6 +1,7 @@
 // The main thread's metrics. Queue gauges are read from the database at scrape time (they
 // describe the shared queue, not this sidecar, so dashboards must not sum them across pods).
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { AppEventStore } from '../store/app-event-store.ts';
 import type { QueueStore } from '../store/store.ts';
 
 const QUEUE_READ_TIMEOUT_MS = 1000;
@@ -128,3 +129,32 @@ export function createMainMetrics(store: QueueStore) {
 }
 
 export type MainMetrics = ReturnType<typeof createMainMetrics>;
+
+/**
+ * The events sender's series (docs/events.md), registered only where POST_OFFICE_EVENTS_URL is
+ * set. The pending gauge, like the queue gauges, describes the shared table, not this sidecar.
+ */
+export function createAppEventMetrics(registry: Registry, store: AppEventStore) {
+  const appEvents = new Counter({
+    name: 'postoffice_app_events_total',
+    help: 'POSTs of events to POST_OFFICE_EVENTS_URL by this sidecar: delivered (2xx) or failed (retried later).',
+    labelNames: ['result'] as const,
+    registers: [registry],
+  });
+  for (const result of ['delivered', 'failed'] as const) appEvents.inc({ result }, 0);
+  const pending = new Gauge({
+    name: 'postoffice_app_events_pending',
+    help: 'Events the application has not taken yet (2xx), read from the database.',
+    registers: [registry],
+    async collect() {
+      const count = await Promise.race([
+        store.pending().catch(() => null),
+        new Promise<null>((resolve) => setTimeout(() => resolve(null), QUEUE_READ_TIMEOUT_MS).unref()),
+      ]);
+      if (count !== null) this.set(count);
+    },
+  });
+  return { appEvents, pending };
+}
+
+export type AppEventMetrics = ReturnType<typeof createAppEventMetrics>;

@@ -29,11 +29,16 @@ const rank = (status: string) =>
 export class EventStore {
   private readonly pool: pg.Pool;
   private readonly appEvents: boolean;
+  private readonly onAppEvents: () => void;
 
-  /** `appEvents`: also write each recipient event to the app's event outbox (POST_OFFICE_EVENTS_URL). */
-  constructor(pool: pg.Pool, options: { appEvents: boolean }) {
+  /**
+   * `appEvents`: also write each recipient event to the app's event outbox (POST_OFFICE_EVENTS_URL,
+   * docs/events.md); `onAppEvents` is called after a commit that wrote some, to wake the sender.
+   */
+  constructor(pool: pg.Pool, options: { appEvents?: boolean; onAppEvents?: () => void } = {}) {
     this.pool = pool;
-    this.appEvents = options.appEvents;
+    this.appEvents = options.appEvents === true;
+    this.onAppEvents = options.onAppEvents ?? (() => {});
   }
 
   async record(backend: string, events: readonly DeliveryEvent[]): Promise<StoredEvents> {
@@ -66,6 +71,7 @@ export class EventStore {
         if (this.appEvents) await this.toApp(client, ids);
       }
       await client.query('COMMIT');
+      if (this.appEvents && ids.length > 0) this.onAppEvents();
       return {
         matched: inserted.rows.filter((row) => row.email_id !== null).map((row) => row.event),
         unmatched: inserted.rows.filter((row) => row.email_id === null).length,
@@ -131,7 +137,8 @@ export class EventStore {
     await client.query(
       `INSERT INTO app_events (email_id, payload)
        SELECT d.email_id, jsonb_build_object(
-         'type', 'recipient.' || d.event, 'email_id', d.email_id, 'at', d.at, 'recipient', d.recipient, 'event', d.event,
+         'type', 'recipient.' || d.event, 'email_id', d.email_id, 'at', to_char(d.at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+         'recipient', d.recipient, 'event', d.event,
          'bounce', d.bounce, 'status', COALESCE(r.status, CASE WHEN e.status = 'sending' THEN 'queued' ELSE e.status END),
          'backend', e.backend, 'code', d.code, 'message', d.message)
        FROM delivery_events d JOIN emails e ON e.id = d.email_id

@@ -4,6 +4,7 @@
 import type pg from 'pg';
 import { priorityOf, type EmailMessage, type EmailStatus, type Priority, type StoredMessage } from '../email/message.ts';
 import { templateKey, type TemplateContent } from '../templates/template.ts';
+import { emailEventCte, eventTypeSql } from './app-event-store.ts';
 import { attachmentContents } from './attachment-store.ts';
 import { dropSuppressed } from './suppression-store.ts';
 import type { TemplateStore } from './template-store.ts';
@@ -44,13 +45,30 @@ export interface Finished {
   status: EmailStatus;
 }
 
+/** Events to the application (docs/events.md): off unless POST_OFFICE_EVENTS_URL is set. */
+export interface AppEventOptions {
+  /** Every status change also writes its app_events row, in the same statement. */
+  appEvents?: boolean;
+  /** Called after a write that may have added app_events rows, so the sender need not wait for its poll. */
+  onAppEvents?: () => void;
+}
+
 export class LeaseStore {
   private readonly pool: pg.Pool;
   private readonly templates: TemplateStore;
+  private readonly events: boolean;
+  private readonly onEvents: () => void;
 
-  constructor(pool: pg.Pool, templates: TemplateStore) {
+  constructor(pool: pg.Pool, templates: TemplateStore, options: AppEventOptions = {}) {
     this.pool = pool;
     this.templates = templates;
+    this.events = options.appEvents === true;
+    this.onEvents = options.onAppEvents ?? (() => {});
+  }
+
+  /** `, name AS (INSERT INTO app_events …)` when events are on, else nothing. */
+  private eventCte(name: string, source: string, columns: Parameters<typeof emailEventCte>[2]): string {
+    return this.events ? `, ${emailEventCte(name, source, columns)}` : '';
   }
 
   /**
@@ -78,20 +96,25 @@ export class LeaseStore {
            last_error   = CASE WHEN e.expires_at <= now() THEN 'expired before it could be sent' ELSE e.last_error END,
            updated_at   = now()
          FROM next WHERE e.id = next.id
-         RETURNING e.id, e.status, e.priority, e.backend, e.message, e.attempts, e.max_attempts, e.expires_at
+         RETURNING e.id, e.status, e.priority, e.backend, e.message, e.attempts, e.max_attempts, e.expires_at, e.provider_message_id
        ), expired AS (
          INSERT INTO email_logs (email_id, attempt, status, code, message)
          SELECT id, attempts, 'expired', 'EXPIRED', 'expired before it could be sent' FROM claimed WHERE status = 'expired'
-       )
+       )${this.eventCte('expired_events', "claimed WHERE status = 'expired'", {
+         emailId: 'id', type: "'email.expired'", status: 'status', backend: 'backend', attempt: 'attempts',
+         code: "'EXPIRED'", message: "'expired before it could be sent'", providerMessageId: 'provider_message_id',
+       })}
        -- Recipients on the suppression list (bare, lower-case), found in the same statement.
-       SELECT c.*, CASE WHEN c.status = 'sending' THEN (
-         SELECT array_agg(s.address) FROM suppressions s WHERE s.address IN (
-           SELECT lower(COALESCE(substring(a FROM '<([^<>]*)>\\s*$'), btrim(a)))
-           FROM jsonb_array_elements_text((c.message->'to') || (c.message->'cc') || (c.message->'bcc')) AS a)
-       ) END AS suppressed
+       SELECT c.id, c.status, c.priority, c.backend, c.message, c.attempts, c.max_attempts, c.expires_at,
+         CASE WHEN c.status = 'sending' THEN (
+           SELECT array_agg(s.address) FROM suppressions s WHERE s.address IN (
+             SELECT lower(COALESCE(substring(a FROM '<([^<>]*)>\\s*$'), btrim(a)))
+             FROM jsonb_array_elements_text((c.message->'to') || (c.message->'cc') || (c.message->'bcc')) AS a)
+         ) END AS suppressed
        FROM claimed c ORDER BY priority, id`,
       [limit, owner, leaseSeconds],
     );
+    if (this.events && result.rows.some((row) => row.status === 'expired')) this.onEvents();
     const sending = result.rows.filter((row) => row.status === 'sending').map((row) => row.message);
     const dropped = await dropSuppressed(this.pool, result.rows.flatMap((row) => (row.suppressed === null ? [] : [{
       id: row.id, attempt: row.attempts, recipients: [...row.message.to, ...row.message.cc, ...row.message.bcc], suppressed: row.suppressed,
@@ -144,7 +167,10 @@ export class LeaseStore {
        ), logged AS (
          INSERT INTO email_logs (email_id, attempt, status, code, message)
          SELECT r.id, r.attempt, r.status, r.code, r.message FROM result r JOIN done d ON d.id = r.id
-       )
+       )${this.eventCte('events', 'result r JOIN done d ON d.id = r.id', {
+         emailId: 'd.id', type: eventTypeSql('d.status'), status: 'd.status', backend: 'd.backend', attempt: 'r.attempt',
+         code: 'r.code', message: 'r.message', providerMessageId: 'r.provider_message_id',
+       })}
        SELECT * FROM done`,
       [
         owner,
@@ -156,6 +182,7 @@ export class LeaseStore {
         ),
       ],
     );
+    if (this.events && result.rows.length > 0) this.onEvents();
     return result.rows;
   }
 
@@ -200,15 +227,19 @@ export class LeaseStore {
            last_error = 'lease expired: the sidecar sending it stopped before recording an outcome',
            run_at = now(), locked_by = NULL, locked_until = NULL, updated_at = now()
          FROM stale WHERE e.id = stale.id
-         RETURNING e.id, e.backend, e.status, e.attempts
+         RETURNING e.id, e.backend, e.status, e.attempts, e.provider_message_id
        ), logged AS (
          INSERT INTO email_logs (email_id, attempt, status, code, message)
          SELECT id, attempts, status, 'LEASE_EXPIRED', 'lease expired: the sidecar sending it stopped before recording an outcome'
          FROM rescued
-       )
+       )${this.eventCte('events', 'rescued', {
+         emailId: 'id', type: eventTypeSql('status'), status: 'status', backend: 'backend', attempt: 'attempts', code: "'LEASE_EXPIRED'",
+         message: "'lease expired: the sidecar sending it stopped before recording an outcome'", providerMessageId: 'provider_message_id',
+       })}
        SELECT id, backend, status FROM rescued`,
       [limit],
     );
+    if (this.events && result.rows.length > 0) this.onEvents();
     return result.rows;
   }
 }

@@ -5,7 +5,8 @@ import type pg from 'pg';
 import type { EmailStatus, NewEmail, StoredMessage } from '../email/message.ts';
 import { priorities, priorityOf, type Priority } from '../email/message.ts';
 import { blobRecordset } from './attachment-store.ts';
-import { LeaseStore } from './lease-store.ts';
+import { emailEventCte } from './app-event-store.ts';
+import { LeaseStore, type AppEventOptions } from './lease-store.ts';
 import { SuppressionStore } from './suppression-store.ts';
 import { TemplateStore } from './template-store.ts';
 
@@ -104,11 +105,26 @@ export class QueueStore {
   /** The suppression list (src/store/suppression-store.ts), on the same pool. */
   readonly suppressions: SuppressionStore;
 
-  constructor(pool: pg.Pool) {
+  private readonly events: boolean;
+  private readonly onEvents: () => void;
+
+  /** With `appEvents`, cancel and requeue (and every write of `leases`) also write their app_events row. */
+  constructor(pool: pg.Pool, options: AppEventOptions = {}) {
     this.pool = pool;
     this.templates = new TemplateStore(pool);
     this.suppressions = new SuppressionStore(pool);
-    this.leases = new LeaseStore(pool, this.templates);
+    this.leases = new LeaseStore(pool, this.templates, options);
+    this.events = options.appEvents === true;
+    this.onEvents = options.onAppEvents ?? (() => {});
+  }
+
+  /** `, name AS (INSERT INTO app_events …)` for an email-status change by the API, when events are on. */
+  private apiEventCte(type: string, status: string, code: string, message: string): string {
+    if (!this.events) return '';
+    return `, ${emailEventCte('events', 'updated', {
+      emailId: 'id', type: `'${type}'`, status: `'${status}'`, backend: 'backend', attempt: 'attempts',
+      code: `'${code}'`, message: `'${message}'`, providerMessageId: 'provider_message_id',
+    })}`;
   }
 
   /** Inserts emails in one statement (one transaction) and wakes every listening dispatcher. */
@@ -194,14 +210,15 @@ export class QueueStore {
            -- An expired email that is requeued on purpose is wanted now, whatever its deadline was.
            expires_at = CASE WHEN status = 'expired' THEN NULL ELSE expires_at END
          WHERE id = $1 AND status IN ('failed', 'expired', 'cancelled')
-         RETURNING id, attempts
+         RETURNING id, attempts, backend, provider_message_id
        ), logged AS (
          INSERT INTO email_logs (email_id, attempt, status, code, message)
          SELECT id, attempts, 'queued', 'REQUEUED', 'requeued through the API' FROM updated
-       )
+       )${this.apiEventCte('email.requeued', 'queued', 'REQUEUED', 'requeued through the API')}
        SELECT id, pg_notify('${NOTIFY_CHANNEL}', '') FROM updated`,
       [id, maxAttempts],
     );
+    if (this.events && result.rowCount === 1) this.onEvents();
     return result.rowCount === 1;
   }
 
@@ -210,12 +227,13 @@ export class QueueStore {
     const result = await this.pool.query(
       `WITH updated AS (
          UPDATE emails SET status = 'cancelled', updated_at = now() WHERE id = $1 AND status = 'queued'
-         RETURNING id, attempts
-       )
+         RETURNING id, attempts, backend, provider_message_id
+       )${this.apiEventCte('email.cancelled', 'cancelled', 'CANCELLED', 'cancelled through the API')}
        INSERT INTO email_logs (email_id, attempt, status, code, message)
        SELECT id, attempts, 'cancelled', 'CANCELLED', 'cancelled through the API' FROM updated RETURNING email_id`,
       [id],
     );
+    if (this.events && result.rowCount === 1) this.onEvents();
     return result.rowCount === 1;
   }
 

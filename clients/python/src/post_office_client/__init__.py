@@ -4,6 +4,7 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 from .client import Client, PartialBatchError, QueuedEmail  # noqa: E402
+from .events import InvalidSignature, verify_event  # noqa: E402
 from .errors import (  # noqa: E402
     ConnectionFailed,
     IdempotencyKeyReused,
@@ -21,4 +22,5 @@ from .errors import (  # noqa: E402
 __all__ = [
     "Client", "QueuedEmail", "PartialBatchError", "PostOfficeError", "InvalidRequest", "Unauthorized", "NotFound",
     "InvalidState", "TooLarge", "IdempotencyKeyReused", "ServerError", "Unavailable", "ConnectionFailed", "Timeout",
+    "verify_event", "InvalidSignature",
 ]
