@@ -14,7 +14,7 @@ const skip = helm.skip;
 /** The variables the charts may set: each is in docs/contract.md's configuration list. */
 const CONTRACT_ENV = [
   'DATABASE_URL', 'POST_OFFICE_DATA_DIR', 'POST_OFFICE_HOST', 'POST_OFFICE_PORT', 'POST_OFFICE_ADMIN_HOST',
-  'POST_OFFICE_ADMIN_PORT', 'POST_OFFICE_BACKENDS', 'POST_OFFICE_THREADS', 'POST_OFFICE_HTTP_CONNECTIONS',
+  'POST_OFFICE_ADMIN_PORT', 'POST_OFFICE_WEBHOOK_HOST', 'POST_OFFICE_WEBHOOK_PORT', 'POST_OFFICE_BACKENDS', 'POST_OFFICE_THREADS', 'POST_OFFICE_HTTP_CONNECTIONS',
   'POST_OFFICE_DB_POOL_MAX', 'POST_OFFICE_DISPATCHER', 'POST_OFFICE_API_TOKEN', 'POST_OFFICE_LEASE_SECONDS',
   'POST_OFFICE_RETRY_BASE_SECONDS', 'POST_OFFICE_MAX_ATTEMPTS', 'POST_OFFICE_SHUTDOWN_GRACE_SECONDS',
   'POST_OFFICE_BATCH_SIZE', 'POST_OFFICE_MAX_BODY_BYTES', 'POST_OFFICE_DEFAULT_FROM',
@@ -32,11 +32,15 @@ test('the application chart schema rejects misspelt values', { skip }, async () 
   await expectFailure(charts.app, ['--set', 'postOffice.config.POST_OFFICE_THREAD=2'], /additional properties 'POST_OFFICE_THREAD' not allowed/);
   await expectFailure(charts.app, ['--set', 'postOffice.config.POST_OFFICE_DISPATCHER=maybe'], /POST_OFFICE_DISPATCHER/);
   await expectFailure(charts.app, ['--set', 'prometheusRule.disabledAlerts[0]=PostOfficeNoSuchAlert'], /disabledAlerts/);
+  await expectFailure(charts.app, ['--set', 'webhooks.ingress.hosts[0]=x'], /additional properties 'hosts' not allowed/);
+  await expectFailure(charts.app, ['--set', 'webhooks.ingress.path=/hooks'], /path/);
+  await expectFailure(charts.app, ['--set', 'postOffice.webhooks.enabled=true'], /additional properties 'webhooks' not allowed/);
 });
 
 test('the library rejects misspelt sidecar values in any app chart, whatever its own schema', { skip }, async () => {
   await expectFailure(charts.demo, ['--set', 'postOffice.imag.tag=x'], /postOffice\.imag is not a setting/);
   await expectFailure(charts.demo, ['--set', 'postOffice.config.POST_OFFICE_THREAD=2'], /postOffice\.config\.POST_OFFICE_THREAD is not a setting/);
+  await expectFailure(charts.demo, ['--set', 'postOffice.webhooks.enable=true'], /postOffice\.webhooks\.enable is not a setting/);
   // false must win over the default true (Sprig's merge would silently drop it).
   const objects = await render(charts.demo, ['--set', 'postOffice.native=false']);
   const pod = podSpecOf(objects.find((o) => o.kind === 'Deployment')!)!;
@@ -47,6 +51,11 @@ test('standalone refuses to render without a token and a shared database', { ski
   await expectFailure(charts.app, ['--set', 'postOffice.secret.apiTokenKey='], /apiTokenKey/);
   await expectFailure(charts.app, ['--set', 'postOffice.secret.name='], /postOffice\.secret\.name/);
   await expectFailure(charts.app, ['--set', 'postOffice.secret.databaseUrlKey='], /shared PostgreSQL/);
+});
+
+test('webhook objects refuse to render where nothing would serve them', { skip }, async () => {
+  await expectFailure(charts.app, ['--set', 'webhooks.enabled=true', '--set', 'standalone.enabled=false'], /webhooks\.enabled serves the standalone Deployment's webhook listener/);
+  await expectFailure(charts.app, ['--set', 'webhooks.ingress.enabled=true'], /webhooks\.ingress\.enabled routes to the webhook Service: set webhooks\.enabled too/);
 });
 
 test('a sidecar without a shared database renders only when the values ask for the embedded demo mode', { skip }, async () => {
@@ -102,9 +111,12 @@ test('versions and defaults agree: package.json, both charts, the library defaul
   assert.equal(app.dependencies?.find((d) => d.name === 'post-office-lib')?.version, lib.version);
 
   // The application chart spells the library's defaults out for `helm show values`; only the
-  // Secret differs on purpose (standalone needs one).
+  // Secret differs on purpose (standalone needs one), and the chart's own webhooks.enabled sets
+  // the library's postOffice.webhooks.
   const without = (object: Record<string, unknown>, keys: string[]) => Object.fromEntries(Object.entries(object).filter(([key]) => !keys.includes(key)));
-  assert.deepEqual(without(values.postOffice, ['secret']), without(defaults, ['enabled', 'native', 'secret']));
+  assert.deepEqual(without(values.postOffice, ['secret']), without(defaults, ['enabled', 'native', 'secret', 'webhooks']));
+  assert.deepEqual(defaults.webhooks, { enabled: false });
+  assert.equal((values as unknown as { webhooks: { enabled: boolean } }).webhooks.enabled, false, 'webhooks are off by default in both charts');
 });
 
 /** Dotted paths of every value, down to leaves and empty maps. */
@@ -123,11 +135,12 @@ test('every value is in the schema and documented in helm/README.md', async () =
   const freeForm = [
     'postOffice.resources', 'postOffice.probes.startup', 'postOffice.probes.liveness', 'postOffice.probes.readiness',
     'standalone.podSecurityContext', 'podMonitor.namespaceSelector', 'networkPolicy.apiFrom', 'networkPolicy.metricsFrom',
+    'webhooks.from', 'webhooks.ingress.tls',
   ];
   const paths = valuePaths(values).map((p) => freeForm.find((f) => p.startsWith(`${f}.`)) ?? p);
   const undocumented = [...new Set(paths)].filter((p) => !readme.includes(`\`${p}\``));
   assert.deepEqual(undocumented, [], 'values missing from helm/README.md');
-  for (const key of ['postOffice.enabled', 'postOffice.native']) assert.ok(readme.includes(`\`${key}\``), `${key} (library only) is documented`);
+  for (const key of ['postOffice.enabled', 'postOffice.native', 'postOffice.webhooks.enabled']) assert.ok(readme.includes(`\`${key}\``), `${key} (library only) is documented`);
 
   const schemaPaths = (node: Record<string, unknown>, prefix = ''): string[] =>
     Object.entries((node.properties ?? {}) as Record<string, Record<string, unknown>>).flatMap(([key, inner]) => {

@@ -29,6 +29,26 @@ function workloads(objects: KubernetesObject[]): { object: KubernetesObject; pod
   });
 }
 
+/** Whether a matchLabels selector selects an object with these labels. */
+function selects(matchLabels: Record<string, string>, labels: Record<string, string>): boolean {
+  return Object.entries(matchLabels).every(([key, value]) => labels[key] === value);
+}
+
+interface ServiceSpec {
+  type?: string;
+  selector: Record<string, string>;
+  ports: { name: string; port: number; targetPort: string }[];
+}
+interface NetworkPolicyRule {
+  ports: { port: string }[];
+  from?: unknown[];
+}
+
+/** The NetworkPolicy's ingress rule for one container port name, if any. */
+function ingressRuleFor(policy: KubernetesObject, port: string): NetworkPolicyRule | undefined {
+  return (policy.spec as { ingress: NetworkPolicyRule[] }).ingress.find((rule) => rule.ports.some((p) => p.port === port));
+}
+
 /** What a Pod Security "restricted" admission would insist on, and then some, for our container. */
 function assertHardened(container: Container, pod: PodSpec, where: string): void {
   const sc = container.securityContext ?? {};
@@ -153,8 +173,8 @@ test('everything on: each switchable object renders, wired to the others', { ski
   const objects = await render(charts.app, ['-f', path.join(charts.app, 'ci/everything-values.yaml')]);
   const kinds = objects.map((o) => o.kind).sort();
   assert.deepEqual(kinds, [
-    'ConfigMap', 'Deployment', 'HorizontalPodAutoscaler', 'NetworkPolicy', 'PodDisruptionBudget',
-    'PodMonitor', 'PrometheusRule', 'Service', 'ServiceAccount', 'ServiceMonitor',
+    'ConfigMap', 'Deployment', 'HorizontalPodAutoscaler', 'Ingress', 'NetworkPolicy', 'PodDisruptionBudget',
+    'PodMonitor', 'PrometheusRule', 'Service', 'Service', 'ServiceAccount', 'ServiceMonitor',
   ]);
   const byKind = (kind: string) => only(objects.filter((o) => o.kind === kind), kind);
   const deployment = byKind('Deployment');
@@ -179,8 +199,12 @@ test('everything on: each switchable object renders, wired to the others', { ski
   }
 
   const serviceMonitor = byKind('ServiceMonitor');
-  const servicePorts = (byKind('Service').spec as { ports: { name: string }[] }).ports.map((p) => p.name);
+  const apiService = only(objects.filter((o) => o.kind === 'Service' && o.metadata?.name === deployment.metadata?.name), 'API Service');
+  const servicePorts = (apiService.spec as { ports: { name: string }[] }).ports.map((p) => p.name);
   for (const endpoint of (serviceMonitor.spec as { endpoints: { port: string }[] }).endpoints) assert.ok(servicePorts.includes(endpoint.port));
+  // The ServiceMonitor selects the API Service only, not the webhook Service beside it.
+  const selected = objects.filter((o) => o.kind === 'Service' && selects((serviceMonitor.spec as { selector: { matchLabels: Record<string, string> } }).selector.matchLabels, o.metadata?.labels ?? {}));
+  assert.deepEqual(selected.map((o) => o.metadata?.name), [apiService.metadata?.name]);
   const hpa = byKind('HorizontalPodAutoscaler');
   assert.equal((hpa.spec as { scaleTargetRef: { name: string } }).scaleTargetRef.name, deployment.metadata?.name);
 });
@@ -202,4 +226,72 @@ test('the PodMonitor selects the pods the library labels, on the port the sideca
       assert.ok(sidecarOf(app.pod).ports?.some((p) => p.name === endpoint.port), `${values}: sidecar has port ${endpoint.port}`);
     }
   }
+});
+
+test('webhooks off (the default): no port, the listener kept on loopback, no Service, Ingress or NetworkPolicy rule', { skip }, async () => {
+  const objects = await render(charts.app, ['-f', path.join(charts.app, 'ci/standalone-values.yaml'), '--set', 'networkPolicy.enabled=true']);
+  const container = sidecarOf(podSpecOf(only(objects.filter((o) => o.kind === 'Deployment'), 'Deployment'))!);
+  assert.ok(!container.ports?.some((p) => p.name === 'po-webhooks'), 'no po-webhooks port');
+  assert.equal(envOf(container).get('POST_OFFICE_WEBHOOK_HOST'), '127.0.0.1', 'a webhook setting in the Secret alone opens nothing');
+  assert.equal(envOf(container).get('POST_OFFICE_WEBHOOK_PORT'), '8588');
+  assert.deepEqual(objects.filter((o) => o.kind === 'Service').map((o) => o.metadata?.name), ['po-post-office']);
+  assert.ok(!objects.some((o) => o.kind === 'Ingress'));
+  const policy = only(objects.filter((o) => o.kind === 'NetworkPolicy'), 'NetworkPolicy');
+  assert.ok(ingressRuleFor(policy, 'po-api') && ingressRuleFor(policy, 'po-admin'), 'the API and admin rules are there');
+  assert.equal(ingressRuleFor(policy, 'po-webhooks'), undefined, 'no rule for the webhook port');
+
+  const classic = await render(charts.demo, ['-f', path.join(charts.demo, 'ci/classic-values.yaml'), '--set', 'postOffice.webhooks.enabled=false']);
+  assert.ok(!classic.some((o) => o.kind === 'Service'), 'the demo renders no webhook Service');
+  assert.equal(envOf(sidecarOf(only(workloads(classic), 'workload').pod)).get('POST_OFFICE_WEBHOOK_HOST'), '127.0.0.1');
+});
+
+test('webhooks on, standalone: its own Service on the pods\' po-webhooks port, the Ingress routes /webhooks to it, the NetworkPolicy admits webhooks.from', { skip }, async () => {
+  const objects = await render(charts.app, ['-f', path.join(charts.app, 'ci/everything-values.yaml')]);
+  const deployment = only(objects.filter((o) => o.kind === 'Deployment'), 'Deployment');
+  const container = sidecarOf(podSpecOf(deployment)!);
+  const env = envOf(container);
+  assert.equal(env.get('POST_OFFICE_WEBHOOK_HOST'), '0.0.0.0');
+  assert.equal(container.ports?.find((p) => p.name === 'po-webhooks')?.containerPort, Number(env.get('POST_OFFICE_WEBHOOK_PORT')));
+
+  const service = only(objects.filter((o) => o.kind === 'Service' && o.metadata?.name === 'po-post-office-webhooks'), 'webhook Service');
+  const spec = service.spec as ServiceSpec;
+  assert.ok(selects(spec.selector, podLabelsOf(deployment)), 'the webhook Service selects the standalone pods');
+  assert.deepEqual(spec.ports.map((p) => [p.name, p.port, p.targetPort]), [['webhooks', 443, 'po-webhooks']], 'the webhook port alone: never the API or the admin port');
+
+  const ingress = only(objects.filter((o) => o.kind === 'Ingress'), 'Ingress');
+  const ingressSpec = ingress.spec as { ingressClassName: string; tls: { secretName: string }[]; rules: { host: string; http: { paths: { path: string; pathType: string; backend: { service: { name: string; port: { name: string } } } }[] } }[] };
+  assert.equal(ingressSpec.ingressClassName, 'nginx');
+  assert.deepEqual(ingressSpec.tls.map((t) => t.secretName), ['hooks-shop-tls']);
+  const rule = only(ingressSpec.rules, 'Ingress rule');
+  assert.equal(rule.host, 'hooks.shop.example.com');
+  assert.deepEqual(rule.http.paths.map((p) => [p.path, p.pathType, p.backend.service.name, p.backend.service.port.name]), [['/webhooks', 'Prefix', service.metadata?.name, 'webhooks']]);
+  assert.equal(ingress.metadata?.annotations?.['nginx.ingress.kubernetes.io/proxy-body-size'], '1m');
+
+  const policy = only(objects.filter((o) => o.kind === 'NetworkPolicy'), 'NetworkPolicy');
+  assert.deepEqual(ingressRuleFor(policy, 'po-webhooks')?.from, [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'ingress-nginx' } } }]);
+  // The default webhooks.from is everywhere: a rule with no `from` at all.
+  const open = await render(charts.app, ['--set', 'webhooks.enabled=true', '--set', 'networkPolicy.enabled=true']);
+  const openRule = ingressRuleFor(only(open.filter((o) => o.kind === 'NetworkPolicy'), 'NetworkPolicy'), 'po-webhooks');
+  assert.ok(openRule, 'the webhook rule is there');
+  assert.equal(openRule.from, undefined, 'from anywhere: providers call from the internet');
+  assert.ok(!open.some((o) => o.kind === 'Ingress'), 'the Ingress is a switch of its own');
+});
+
+test('webhooks on, sidecar: the po-webhooks port on the pod IP, the API still on loopback, the app chart\'s Service routes to it', { skip }, async () => {
+  const objects = await render(charts.demo, ['-f', path.join(charts.demo, 'ci/classic-values.yaml')]);
+  const { object, pod } = only(workloads(objects), 'workload');
+  const sidecar = sidecarOf(pod);
+  const env = envOf(sidecar);
+  assert.equal(env.get('POST_OFFICE_HOST'), '127.0.0.1', 'the API stays on loopback');
+  assert.equal(env.get('POST_OFFICE_WEBHOOK_HOST'), '0.0.0.0');
+  assert.equal(sidecar.ports?.find((p) => p.name === 'po-webhooks')?.containerPort, Number(env.get('POST_OFFICE_WEBHOOK_PORT')));
+  const service = only(objects.filter((o) => o.kind === 'Service'), 'the demo\'s webhook Service');
+  const spec = service.spec as ServiceSpec;
+  assert.ok(selects(spec.selector, podLabelsOf(object)));
+  assert.deepEqual(spec.ports.map((p) => p.targetPort), ['po-webhooks']);
+  // Native sidecars serve webhooks the same way.
+  const native = await render(charts.demo, ['-f', path.join(charts.demo, 'ci/native-values.yaml'), '--set', 'postOffice.webhooks.enabled=true', '--set', 'postOffice.ports.webhooks=9000']);
+  const nativeSidecar = only((only(workloads(native), 'workload').pod.initContainers ?? []).filter((c) => c.name === SIDECAR), 'native sidecar');
+  assert.equal(nativeSidecar.ports?.find((p) => p.name === 'po-webhooks')?.containerPort, 9000);
+  assert.equal(envOf(nativeSidecar).get('POST_OFFICE_WEBHOOK_PORT'), '9000');
 });

@@ -1,7 +1,8 @@
 // The alert rules and the Grafana dashboard: promtool checks and unit-tests the rules; every
 // alert has its severity, texts and runbook; and every dashboard query is run against a real
-// Prometheus that scraped a real sidecar (`node src/main.ts`) during a short load, so a panel
-// that names a metric the sidecar does not export fails here, not in someone's Grafana.
+// Prometheus that scraped a real sidecar (`node src/main.ts`) during a short load and a Postmark
+// bounce webhook, so a panel that names a metric the sidecar does not export fails here, not in
+// someone's Grafana.
 import assert from 'node:assert/strict';
 import { lstat, readFile, realpath } from 'node:fs/promises';
 import path from 'node:path';
@@ -9,7 +10,7 @@ import { test } from 'node:test';
 import { parse } from 'yaml';
 import { createTestDatabase } from '../helpers/database.ts';
 import { MockProvider, accept } from '../helpers/mock-provider.ts';
-import { postJson, sidecarEnv, spawnSidecar } from '../helpers/sidecar.ts';
+import { eventually, postJson, sidecarEnv, spawnSidecar } from '../helpers/sidecar.ts';
 import { dashboardFile, loadDashboard, metricNames, panelQueries, toPromQL, variableQueries } from './support/dashboard.ts';
 import { run, waitFor } from './support/processes.ts';
 import { startPrometheus } from './support/prometheus.ts';
@@ -20,7 +21,7 @@ const rulesTestFile = path.join(repoRoot, 'monitoring/alerts.test.yaml');
 
 /**
  * Every metric the alerts and the dashboard read: docs/contract.md's names, the two the core exports for
- * circuit breaking and auth failures, and prom-client's default process metrics.
+ * circuit breaking and auth failures, the delivery-webhook ones, and prom-client's default process metrics.
  */
 const EXPORTED = [
   'postoffice_emails_enqueued_total', 'postoffice_emails_finished_total', 'postoffice_queue_emails',
@@ -29,8 +30,24 @@ const EXPORTED = [
   'postoffice_worker_send_duration_seconds_bucket', 'postoffice_worker_connections_opened_total',
   'postoffice_worker_inflight_sends', 'postoffice_worker_event_loop_utilization',
   'postoffice_worker_send_errors_total', 'postoffice_backend_circuit_open',
+  'postoffice_delivery_events_total', 'postoffice_webhook_requests_total', 'postoffice_webhook_events_total',
+  'postoffice_suppressions_added_total', 'postoffice_recipients_suppressed_total',
   'process_cpu_seconds_total', 'process_resident_memory_bytes', 'process_start_time_seconds', 'up',
 ];
+
+/** Enqueues one email through a backend and waits until it is sent; returns the provider's message id. */
+async function sentThrough(apiUrl: string, backend: string, to: string[]): Promise<{ id: string; messageId: string }> {
+  const { status, body } = await postJson(`${apiUrl}/v1/emails`, { from: 'load@example.com', to, subject: 'events', text: 'hi', backend });
+  assert.equal(status, 202, JSON.stringify(body));
+  const id = String(body.id);
+  let messageId = '';
+  await eventually(`email ${id} to be sent`, async () => {
+    const email = (await (await fetch(`${apiUrl}/v1/emails/${id}`)).json()) as { status: string; provider_message_id: string };
+    messageId = email.provider_message_id;
+    return email.status === 'sent';
+  }, 60_000);
+  return { id, messageId };
+}
 
 interface Rule {
   alert: string;
@@ -103,6 +120,8 @@ test('every dashboard query returns data from a Prometheus that scraped a loaded
   });
   const providerUrl = await provider.start();
   const postmark = (token: string) => ({ provider: 'postmark', server_token: token, base_url: providerUrl });
+  // The postmark alias also takes Postmark's webhooks, for the delivery-event panels.
+  const hook = { username: 'u', password: 'webhook-password-0123456789' };
   const sidecar = await spawnSidecar(
     sidecarEnv(await createTestDatabase(), {
       POST_OFFICE_THREADS: '2',
@@ -111,7 +130,7 @@ test('every dashboard query returns data from a Prometheus that scraped a loaded
       // The always-down backend must run out of attempts (so every email finishes) rather than
       // be paused by its circuit; the circuit gauge still has a series for every backend.
       POST_OFFICE_CIRCUIT_FAILURES: '1000',
-      POST_OFFICE_BACKENDS: JSON.stringify({ default: { provider: 'outbox' }, postmark: postmark('ok'), denied: postmark('denied'), flaky: postmark('down') }),
+      POST_OFFICE_BACKENDS: JSON.stringify({ default: { provider: 'outbox' }, postmark: { ...postmark('ok'), webhook: hook }, denied: postmark('denied'), flaky: postmark('down') }),
     }),
   );
   const prom = await startPrometheus(
@@ -144,13 +163,28 @@ test('every dashboard query returns data from a Prometheus that scraped a loaded
       assert.equal(bad.status, 400);
     }
 
-    // Wait until every email reached a final status and Prometheus has seen it, then a few more
-    // scrapes so every rate has two points after the load.
+    // Delivery events: Postmark reports a hard bounce of an email sent through the webhook
+    // backend (which suppresses the address), a caller with the wrong password is refused, and
+    // a later email to the bounced address and another drops the bounced one at send time.
+    const bounced = await sentThrough(sidecar.apiUrl, 'postmark', ['bounce@example.com']);
+    const webhookUrl = `${sidecar.webhookUrl!}/webhooks/postmark`;
+    const basic = (password: string) => ({ authorization: `Basic ${Buffer.from(`${hook.username}:${password}`).toString('base64')}` });
+    const record = { RecordType: 'Bounce', ID: 4242, Type: 'HardBounce', MessageID: bounced.messageId, Email: 'bounce@example.com', BouncedAt: new Date().toISOString(), Description: 'no such user' };
+    assert.equal((await postJson(webhookUrl, record, basic(hook.password))).status, 200);
+    assert.equal((await postJson(webhookUrl, record, basic('not-the-password'))).status, 401);
+    assert.equal((await fetch(`${sidecar.apiUrl}/v1/suppressions/bounce@example.com`)).status, 200, 'the hard bounce suppressed the address');
+    await sentThrough(sidecar.apiUrl, 'postmark', ['bounce@example.com', 'kept@example.com']);
+
+    // Wait until every email reached a final status and Prometheus has seen it and the
+    // webhook's counters, then a few more scrapes so every rate has two points after the load.
     await waitFor(
-      'all 205 emails to finish, as Prometheus sees it',
+      'all 207 emails to finish and the bounce to be counted, as Prometheus sees it',
       async () => {
-        const result = await prom.query('sum(postoffice_emails_finished_total{job="post-office"})');
-        return Number(result.data?.result[0]?.value?.[1] ?? 0) >= 205 ? true : undefined;
+        const value = async (expr: string) => Number((await prom.query(expr)).data?.result[0]?.value?.[1] ?? 0);
+        const finished = await value('sum(postoffice_emails_finished_total{job="post-office"})');
+        const bounces = await value('sum(postoffice_delivery_events_total{job="post-office", event="bounced"})');
+        const dropped = await value('sum(postoffice_recipients_suppressed_total{job="post-office"})');
+        return finished >= 207 && bounces >= 1 && dropped >= 1 ? true : undefined;
       },
       { timeoutMs: 120_000, server: prom.server, describe: () => sidecar.log.slice(-20).join('\n') },
     );

@@ -29,6 +29,8 @@ export interface SidecarProcess {
   child: ChildProcess;
   apiUrl: string;
   adminUrl: string;
+  /** The webhook listener, when a backend has `webhook` settings. */
+  webhookUrl: string | undefined;
   /** Resolves with the exit code (or the signal that ended it). */
   exited: Promise<number | string>;
   log: string[];
@@ -59,16 +61,16 @@ export async function spawnSidecarProcess(env: Env, args: readonly string[] = ['
   const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)));
   const log: string[] = [];
   createInterface({ input: child.stderr! }).on('line', (line) => log.push(line));
-  const ready = await new Promise<{ api: string; admin: string }>((resolve, reject) => {
+  const ready = await new Promise<{ api: string; admin: string; webhooks?: string }>((resolve, reject) => {
     createInterface({ input: child.stdout! }).on('line', (line) => {
       log.push(line);
       if (!line.includes('"post office ready"')) return;
-      const entry = JSON.parse(line) as { api: string; admin: string };
-      resolve({ api: entry.api, admin: entry.admin });
+      const entry = JSON.parse(line) as { api: string; admin: string; webhooks?: string };
+      resolve(entry);
     });
     void exited.then((code) => reject(new Error(`sidecar exited (${code}) before it was ready:\n${log.join('\n')}`)));
   });
-  return { child, apiUrl: ready.api, adminUrl: ready.admin, exited, log };
+  return { child, apiUrl: ready.api, adminUrl: ready.admin, webhookUrl: ready.webhooks, exited, log };
 }
 
 /** A Postmark backend pointed at the mock provider. */

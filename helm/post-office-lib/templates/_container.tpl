@@ -39,6 +39,11 @@ pod: only an explicit demo setting may render that. */ -}}
     - name: po-admin
       containerPort: {{ $v.ports.admin }}
       protocol: TCP
+    {{- if $v.webhooks.enabled }}
+    - name: po-webhooks
+      containerPort: {{ $v.ports.webhooks }}
+      protocol: TCP
+    {{- end }}
   env:
     {{- include "post-office-lib.env" (dict "v" $v "mode" $mode) | nindent 4 }}
   startupProbe:

@@ -15,6 +15,13 @@ Argument: dict v (merged values), mode.
   value: "0.0.0.0"
 - name: POST_OFFICE_ADMIN_PORT
   value: {{ include "post-office-lib.scalar" $v.ports.admin | quote }}
+{{- /* The webhook listener starts only when a backend has `webhook` settings. Off in the
+chart, it is kept on loopback, so no setting in the Secret can open a port the chart did not
+declare; on, it listens on the pod IP for the Service or Ingress in front. */}}
+- name: POST_OFFICE_WEBHOOK_HOST
+  value: {{ ternary "0.0.0.0" "127.0.0.1" (not (not $v.webhooks.enabled)) | quote }}
+- name: POST_OFFICE_WEBHOOK_PORT
+  value: {{ include "post-office-lib.scalar" $v.ports.webhooks | quote }}
 - name: POST_OFFICE_DATA_DIR
   value: /data
 {{- with $v.secret.name }}

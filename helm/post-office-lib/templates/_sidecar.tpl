@@ -48,6 +48,15 @@ read-only, so the data directory (outbox, embedded PostgreSQL) and /tmp are empt
 {{- end -}}
 {{- end -}}
 
+{{- /* "true" when the sidecar is on and serves delivery webhooks (postOffice.webhooks.enabled),
+else empty: for the app chart's own Service and Ingress in front of the port named po-webhooks. */ -}}
+{{- define "post-office-lib.webhooksEnabled" -}}
+{{- $v := include "post-office-lib.values" . | fromYaml -}}
+{{- if and $v.enabled $v.webhooks.enabled -}}
+true
+{{- end -}}
+{{- end -}}
+
 {{- /* Pod labels (a map's lines). post-office/sidecar is what the post-office chart's
 PodMonitor selects, so sidecars in any app are scraped without per-app monitors. */ -}}
 {{- define "post-office-lib.podLabels" -}}

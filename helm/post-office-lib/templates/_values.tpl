@@ -22,6 +22,9 @@ image:
 ports:
   api: 8587
   admin: 9587
+  webhooks: 8588
+webhooks:
+  enabled: false
 secret:
   name: ""
   databaseUrlKey: DATABASE_URL
@@ -74,7 +77,7 @@ metricsAnnotations: false
 
 {{- /* Maps whose keys are the library's own: a key not in the defaults is a typo and fails. */ -}}
 {{- define "post-office-lib.closedMaps" -}}
-image ports secret database config probes classic dataVolume tmpVolume
+image ports webhooks secret database config probes classic dataVolume tmpVolume
 {{- end -}}
 
 {{- /* The merged values, as YAML; callers `fromYaml` it. Fails on an unknown key. */ -}}

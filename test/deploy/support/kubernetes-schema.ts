@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 export interface KubernetesObject {
   apiVersion: string;
   kind: string;
-  metadata?: { name?: string; labels?: Record<string, string> };
+  metadata?: { name?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
   [field: string]: unknown;
 }
 
