@@ -52,7 +52,7 @@ COPY package.json ./
 
 USER 10001:10001
 # 8587: API (127.0.0.1 unless POST_OFFICE_HOST says otherwise); 9587: /livez, /readyz, /metrics.
-EXPOSE 8587 9587
+EXPOSE 8587 8588 9587
 ENTRYPOINT ["/usr/bin/tini", "--"]
 # node directly, never `npm start`: npm would sit between tini and node and swallow SIGTERM.
 # A 1 MiB semi-space and a 192 MiB old space for the main thread: it only orchestrates, and

@@ -45,7 +45,7 @@ test('Dockerfile: multi-stage, type-checked, prod deps only, non-root, node as t
   assert.match(runtime, /COPY --from=build \/app\/dist \.\/dist/);
   assert.doesNotMatch(runtime, /--from=deps/);
   assert.match(runtime, /^USER 10001:10001$/m);
-  assert.match(runtime, /^EXPOSE 8587 9587$/m);
+  assert.match(runtime, /^EXPOSE 8587 8588 9587$/m);
   assert.match(runtime, /^CMD \["node", (?:"--[\w-]+=\w+", )*"dist\/src\/main\.js"\]$/m);
   assert.doesNotMatch(runtime, /npm (start|run)/);
   assert.match(runtime, /POST_OFFICE_DATA_DIR=\/data/);
