@@ -51,7 +51,8 @@ COPY --from=build /app/dist ./dist
 COPY package.json ./
 
 USER 10001:10001
-# 8587: API (127.0.0.1 unless POST_OFFICE_HOST says otherwise); 9587: /livez, /readyz, /metrics.
+# 8587: API (127.0.0.1 unless POST_OFFICE_HOST says otherwise); 8588: providers' webhooks (only
+# with a backend's webhook settings); 9587: /livez, /readyz, /metrics.
 EXPOSE 8587 8588 9587
 ENTRYPOINT ["/usr/bin/tini", "--"]
 # node directly, never `npm start`: npm would sit between tini and node and swallow SIGTERM.
