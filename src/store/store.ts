@@ -15,6 +15,8 @@ export interface EmailRow {
   status: EmailStatus;
   priority: Priority;
   backend: string;
+  /** The backend that made the latest attempt (it differs from `backend` after a failover), null before the first. */
+  sent_via: string | null;
   message: StoredMessage;
   attempts: number;
   provider_message_id: string | null;
@@ -29,12 +31,14 @@ export interface EmailRow {
 export interface LogEntry {
   at: Date;
   attempt: number;
+  /** The backend that made this attempt; null for an entry no send made (expired, a lease that ran out). */
+  backend: string | null;
   status: string;
   code: string | null;
   message: string | null;
 }
 
-const EMAIL_COLUMNS = `id, status, priority, backend, message, attempts, provider_message_id, last_error,
+const EMAIL_COLUMNS = `id, status, priority, backend, sent_via, message, attempts, provider_message_id, last_error,
   created_at, updated_at, scheduled_at, expires_at, sent_at`;
 
 type RawEmailRow = Omit<EmailRow, 'priority'> & { priority: number };
@@ -126,7 +130,7 @@ export class QueueStore {
   async getEmail(id: string): Promise<{ email: EmailRow; logs: LogEntry[] } | null> {
     const result = await this.pool.query<RawEmailRow & { logs: LogEntry[] }>(
       `SELECT ${EMAIL_COLUMNS},
-         COALESCE((SELECT json_agg(json_build_object('at', l.at, 'attempt', l.attempt, 'status', l.status,
+         COALESCE((SELECT json_agg(json_build_object('at', l.at, 'attempt', l.attempt, 'backend', l.backend, 'status', l.status,
                                                     'code', l.code, 'message', l.message) ORDER BY l.id)
                    FROM email_logs l WHERE l.email_id = emails.id), '[]') AS logs
        FROM emails WHERE id = $1`,
