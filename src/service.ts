@@ -1,7 +1,7 @@
 // Starts every part of a sidecar in order and stops them in the reverse order:
 //   start: data folder and ports tried → database → migrations → pg pool (admin app) → workers → dispatcher → retention job
-//          → listeners
-//   stop:  readiness 503 → API closed → dispatcher drained → workers (and their Agents)
+//          → listeners (API, admin, webhooks)
+//   stop:  readiness 503 → API and webhook listener closed → dispatcher drained → workers (and their Agents)
 //          closed → retention job stopped (after its current batch) → admin + pg pool closed
 //          → embedded database stopped.
 import { randomBytes } from 'node:crypto';
@@ -21,7 +21,9 @@ import { RateLimiter } from './delivery/rate-limiter.ts';
 import { adminRoutes } from './http/admin.ts';
 import { Enqueuer } from './enqueue/enqueuer.ts';
 import { buildApi } from './http/api.ts';
+import { buildWebhookListener, hasWebhooks } from './http/webhook-listener.ts';
 import { createMainMetrics, type MainMetrics } from './metrics/main-metrics.ts';
+import { EventStore } from './store/event-store.ts';
 import { RateLimitStore } from './store/rate-limit-store.ts';
 import { RetentionStore } from './store/retention-store.ts';
 import { QueueStore } from './store/store.ts';
@@ -34,6 +36,8 @@ import type { WorkerPool } from './worker/pool.ts';
 export interface Service {
   apiUrl: string;
   adminUrl: string;
+  /** The webhook listener's URL; undefined when no backend has webhook settings. */
+  webhookUrl: string | undefined;
   /** This sidecar's lease owner name. */
   owner: string;
   /** Idempotent; resolves once everything is closed. */
@@ -89,9 +93,11 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
   const owner = `${hostname()}/${process.pid}/${randomBytes(4).toString('hex')}`;
   // A second `npm start` in the same folder is told so, rather than that its port is busy.
   if (config.databaseUrl === undefined) await assertDataDirFree(config.dataDir);
+  const webhooks = hasWebhooks(config.backends);
   await assertPortsFree([
     { variable: 'POST_OFFICE_PORT', host: config.host, port: config.port },
     { variable: 'POST_OFFICE_ADMIN_PORT', host: config.adminHost, port: config.adminPort },
+    ...(webhooks ? [{ variable: 'POST_OFFICE_WEBHOOK_PORT', host: config.webhookHost, port: config.webhookPort }] : []),
   ]);
   let embedded: EmbeddedDatabase | undefined;
   const databaseUrl = config.databaseUrl ?? (embedded = await startEmbeddedPostgres(config.dataDir, logger)).url;
@@ -139,6 +145,9 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
     maxConcurrentCommits: Math.max(1, config.dbPoolMax - 2),
   }, { store, health, metrics, wake, renderer });
   const api = await buildApi({ config, store, health, metrics, logger, enqueuer, wake, renderer });
+  const webhookListener = webhooks
+    ? buildWebhookListener({ backends: config.backends, events: new EventStore(admin.pg.pool, { appEvents: false }), health, metrics, logger })
+    : undefined;
   await admin.register(adminRoutes, { health, metrics, pool: delivery?.pool, breaker: delivery?.breaker });
 
   await delivery?.pool.ready();
@@ -147,7 +156,8 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
   await listener?.start();
   const adminUrl = await admin.listen({ host: config.adminHost, port: config.adminPort });
   const apiUrl = await api.listen({ host: config.host, port: config.port });
-  logger.info({ api: apiUrl, admin: adminUrl, threads: delivery ? config.threads : 0, backends: Object.keys(config.backends) }, 'post office ready');
+  const webhookUrl = await webhookListener?.listen({ host: config.webhookHost, port: config.webhookPort });
+  logger.info({ api: apiUrl, admin: adminUrl, ...(webhookUrl === undefined ? {} : { webhooks: webhookUrl }), threads: delivery ? config.threads : 0, backends: Object.keys(config.backends) }, 'post office ready');
 
   let stopping: Promise<void> | undefined;
   const stop = () => {
@@ -156,6 +166,7 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
       // No new round from here; a round under way ends after its batch, while the drain goes on.
       const retentionStopped = retention?.stop();
       await api.close();
+      await webhookListener?.close();
       const drained = await delivery?.loop.stop(config.shutdownGraceSeconds * 1000);
       if (drained !== undefined) logger.info(drained, 'dispatcher drained');
       await listener?.stop();
@@ -168,5 +179,5 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
     })();
     return stopping;
   };
-  return { apiUrl, adminUrl, owner, stop };
+  return { apiUrl, adminUrl, webhookUrl, owner, stop };
 }

@@ -48,6 +48,13 @@ function workerError(err: unknown): SendOutcome {
   return { outcome: 'retryable', code: 'WORKER_ERROR', message: err instanceof Error ? err.message : String(err) };
 }
 
+const recipientCount = (email: ClaimedEmail) => email.message.to.length + email.message.cc.length + email.message.bcc.length;
+
+/** The outcome of an email whose every recipient is suppressed: it fails without a provider call. */
+function allSuppressed(addresses: readonly string[]): SendOutcome {
+  return { outcome: 'permanent', code: 'SUPPRESSED', message: `every recipient is on the suppression list: ${addresses.join(', ')}` };
+}
+
 export class Producer {
   private readonly options: ProducerOptions;
   private readonly deps: ProducerDeps;
@@ -121,7 +128,9 @@ export class Producer {
         const limit = Math.min(this.options.batchSize, room);
         const claimed = await leases.claim(this.options.owner, limit, this.options.leaseSeconds);
         for (const email of claimed) {
+          if (email.suppressed !== undefined) metrics.recipientsSuppressed.inc({ backend: email.backend }, email.suppressed.length);
           if (email.status === 'expired') metrics.finished.inc({ backend: email.backend, status: 'expired' });
+          else if (email.suppressed !== undefined && recipientCount(email) === 0) this.deps.completer.record(email, allSuppressed(email.suppressed));
           else this.waiting.push({ ...email, via: this.deps.failover.plan(email) });
         }
         this.fill();

@@ -1,6 +1,6 @@
 // The API listener (default 127.0.0.1:8587): the Fastify instance, its JSON parser, error
 // handling, metrics, drain and bearer-token hooks, and the OpenAPI document; the routes are
-// plugins (emails-api.ts, templates-api.ts). A factory that never listens: main.ts binds the
+// plugins (emails-api.ts, templates-api.ts, suppressions-api.ts). A factory that never listens: main.ts binds the
 // port, tests call buildApi() and inject().
 import { timingSafeEqual } from 'node:crypto';
 import swagger from '@fastify/swagger';
@@ -16,6 +16,7 @@ import type { Renderer } from '../templates/renderer.ts';
 import { version } from '../version.ts';
 import { emailsApi } from './emails-api.ts';
 import { describeInvalidJson, handleError, handleNotFound } from './errors.ts';
+import { suppressionsApi } from './suppressions-api.ts';
 import { templatesApi } from './templates-api.ts';
 
 export interface ApiDeps {
@@ -105,6 +106,7 @@ export async function buildApi(deps: ApiDeps) {
 
   await app.register(emailsApi, { enqueuer: deps.enqueuer, store, requireDatabase, maxAttempts: config.maxAttempts, wake: deps.wake });
   await app.register(templatesApi, { templates: store.templates, requireDatabase, renderer: deps.renderer });
+  await app.register(suppressionsApi, { suppressions: store.suppressions, requireDatabase });
 
   return app;
 }

@@ -6,7 +6,7 @@ import type { EmailStatus } from '../email/message.ts';
 import type { EmailRequest } from '../email/validate.ts';
 import { PostOfficeError } from '../errors.ts';
 import type { QueueStore } from '../store/store.ts';
-import { decodeCursor, encodeCursor, toApiEmail } from './present.ts';
+import { decodeCursor, encodeCursor, toApiEmail, toApiRecipients } from './present.ts';
 import * as schema from './schemas.ts';
 
 export interface EmailsApiOptions {
@@ -57,17 +57,18 @@ export async function emailsApi(app: FastifyInstance, options: EmailsApiOptions)
   });
 
   app.get<{ Params: { id: string } }>('/v1/emails/:id', {
-    schema: { summary: 'An email, its status and its log', params: schema.idParams, response: { 200: schema.emailDetail, ...schema.errors(400, 404) } },
+    schema: { summary: 'An email, its status, its recipients and its log', params: schema.idParams, response: { 200: schema.emailDetail, ...schema.errors(400, 404) } },
   }, async (request) => {
     requireDatabase();
     const found = await store.getEmail(request.params.id);
     if (found === null) throw new PostOfficeError('NOT_FOUND', `id: no email ${request.params.id}`);
-    return { ...toApiEmail(found.email), logs: found.logs };
+    const recipients = toApiRecipients(found.email, found.recipients, found.logs.findLast((log) => log.code !== null)?.code ?? null);
+    return { ...toApiEmail(found.email), recipients, logs: found.logs };
   });
 
-  app.get<{ Querystring: { status?: EmailStatus; limit: number; cursor?: string } }>('/v1/emails', {
+  app.get<{ Querystring: { status?: EmailStatus; recipient_status?: string; limit: number; cursor?: string } }>('/v1/emails', {
     schema: {
-      summary: 'Emails, newest first, cursor-paginated',
+      summary: 'Emails, newest first, cursor-paginated; recipient_status keeps those with a recipient in that status',
       querystring: schema.listQuery,
       response: {
         200: {
@@ -85,8 +86,8 @@ export async function emailsApi(app: FastifyInstance, options: EmailsApiOptions)
     },
   }, async (request) => {
     requireDatabase();
-    const { status, limit, cursor } = request.query;
-    const rows = await store.listEmails({ status, limit: limit + 1, before: cursor === undefined ? undefined : decodeCursor(cursor) });
+    const { status, recipient_status: recipientStatus, limit, cursor } = request.query;
+    const rows = await store.listEmails({ status, recipientStatus, limit: limit + 1, before: cursor === undefined ? undefined : decodeCursor(cursor) });
     const page = rows.slice(0, limit);
     const last = page.at(-1);
     return { emails: page.map(toApiEmail), next_cursor: rows.length > limit && last !== undefined ? encodeCursor(last.id) : null };

@@ -1,6 +1,7 @@
 // How an email row looks in the API, and the opaque list cursor.
+import { bareAddress } from '../email/addresses.ts';
 import { PostOfficeError } from '../errors.ts';
-import type { EmailRow } from '../store/store.ts';
+import type { EmailRow, RecipientRow } from '../store/store.ts';
 
 export function toApiEmail(row: EmailRow) {
   const { message } = row;
@@ -27,6 +28,25 @@ export function toApiEmail(row: EmailRow) {
     expires_at: row.expires_at,
     sent_at: row.sent_at,
   };
+}
+
+/**
+ * Every recipient with its status: what an event or suppression recorded (email_recipients),
+ * else what the email's own status implies — `sent` once the provider accepted it, `rejected`
+ * when the provider refused it, `queued` while it has not been handed over (or never was).
+ */
+export function toApiRecipients(row: EmailRow, recorded: readonly RecipientRow[], lastCode: string | null) {
+  const byAddress = new Map(recorded.map((recipient) => [recipient.address, recipient]));
+  const { to, cc, bcc } = row.message;
+  const addresses = [...new Set([...to, ...cc, ...bcc].map((address) => bareAddress(address).toLowerCase()))];
+  const refused = row.status === 'failed' && (lastCode === 'REJECTED' || lastCode === 'RECIPIENT_REJECTED');
+  return addresses.map((address) => {
+    const found = byAddress.get(address);
+    if (found !== undefined) return { address, status: found.status, at: found.at, code: found.code, message: found.message };
+    if (row.status === 'sent') return { address, status: 'sent', at: row.sent_at, code: null, message: null };
+    if (refused) return { address, status: 'rejected', at: row.updated_at, code: null, message: row.last_error };
+    return { address, status: 'queued', at: null, code: null, message: null };
+  });
 }
 
 const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;

@@ -2,6 +2,7 @@
 // serializes with them, and @fastify/swagger turns them into /openapi.json.
 import { priorities, statuses } from '../email/message.ts';
 import { errorStatus } from '../errors.ts';
+import { suppressionReasons } from '../store/suppression-store.ts';
 
 const addressOrList = {
   anyOf: [
@@ -81,11 +82,17 @@ export const idParams = {
   properties: { id: { type: 'string', format: 'uuid', maxLength: 36 } },
 } as const;
 
+/** Per-recipient statuses (docs/webhooks.md). */
+export const recipientStatuses = ['queued', 'sent', 'delivered', 'deferred', 'bounced', 'complained', 'rejected', 'suppressed'] as const;
+/** The statuses an event or suppression records, which the list can filter by. */
+export const recordedRecipientStatuses = ['delivered', 'deferred', 'bounced', 'complained', 'rejected', 'suppressed'] as const;
+
 export const listQuery = {
   type: 'object',
   additionalProperties: false,
   properties: {
     status: { type: 'string', enum: statuses },
+    recipient_status: { type: 'string', enum: recordedRecipientStatuses },
     limit: { type: 'integer', minimum: 1, maximum: 1000, default: 50 },
     cursor: { type: 'string', maxLength: 200 },
   },
@@ -132,9 +139,23 @@ export const emailSummary = {
 
 export const emailDetail = {
   type: 'object',
-  required: [...Object.keys(emailProperties), 'logs'],
+  required: [...Object.keys(emailProperties), 'logs', 'recipients'],
   properties: {
     ...emailProperties,
+    recipients: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['address', 'status', 'at', 'code', 'message'],
+        properties: {
+          address: { type: 'string' },
+          status: { type: 'string', enum: recipientStatuses },
+          at: nullableDate,
+          code: { type: ['string', 'null'] },
+          message: { type: ['string', 'null'] },
+        },
+      },
+    },
     logs: {
       type: 'array',
       items: {
@@ -258,3 +279,39 @@ export const errorBody = {
 export function errors(...codes: number[]) {
   return Object.fromEntries([...codes, 401, 500, 503].map((code) => [code, errorBody]));
 }
+
+export const suppressionEntry = {
+  type: 'object',
+  required: ['address', 'reason', 'backend', 'detail', 'created_at'],
+  properties: {
+    address: { type: 'string' },
+    reason: { type: 'string', enum: suppressionReasons },
+    backend: { type: ['string', 'null'] },
+    detail: { type: ['string', 'null'] },
+    created_at: { type: 'string', format: 'date-time' },
+  },
+} as const;
+
+export const suppressionParams = {
+  type: 'object',
+  required: ['address'],
+  properties: { address: { type: 'string', minLength: 3, maxLength: 320 } },
+} as const;
+
+export const suppressionBody = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    reason: { type: 'string', enum: suppressionReasons, default: 'manual' },
+    detail: { type: 'string', maxLength: 1000 },
+  },
+} as const;
+
+export const suppressionListQuery = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
+    cursor: { type: 'string', maxLength: 500 },
+  },
+} as const;

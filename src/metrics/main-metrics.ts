@@ -87,6 +87,36 @@ export function createMainMetrics(store: QueueStore) {
       labelNames: ['backend'] as const,
       registers: [registry],
     }),
+    deliveryEvents: new Counter({
+      name: 'postoffice_delivery_events_total',
+      help: "Delivery events from providers' webhooks this sidecar stored and matched to an email, by backend and event (delivered, bounced, complained, …).",
+      labelNames: ['backend', 'event'] as const,
+      registers: [registry],
+    }),
+    webhookRequests: new Counter({
+      name: 'postoffice_webhook_requests_total',
+      help: 'Webhook requests by backend and result: ok, unauthorized (verification failed), malformed, failed (not stored: the provider retries).',
+      labelNames: ['backend', 'result'] as const,
+      registers: [registry],
+    }),
+    webhookEvents: new Counter({
+      name: 'postoffice_webhook_events_total',
+      help: 'Webhook events by backend and result: stored (matched to an email), unmatched (no email has the message id), duplicate (a replay).',
+      labelNames: ['backend', 'result'] as const,
+      registers: [registry],
+    }),
+    suppressionsAdded: new Counter({
+      name: 'postoffice_suppressions_added_total',
+      help: 'Addresses this sidecar put on the suppression list, by reason (bounced, complained, unsubscribed, manual).',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
+    recipientsSuppressed: new Counter({
+      name: 'postoffice_recipients_suppressed_total',
+      help: 'Recipients dropped at send time because they are on the suppression list, by backend.',
+      labelNames: ['backend'] as const,
+      registers: [registry],
+    }),
     failovers: new Counter({
       name: 'postoffice_failovers_total',
       help: "Emails this sidecar sent through a backend's fallback instead of the backend itself (its circuit paused, or its last attempt failed), by hop along the chain.",

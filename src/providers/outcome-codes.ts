@@ -30,6 +30,7 @@ export const outcomeCodes = {
   UNKNOWN_BACKEND: { outcomes: ['permanent'], meaning: "the email's backend is not configured in this sidecar" },
   TEMPLATE_RENDER_FAILED: { outcomes: ['permanent'], meaning: 'the template of an email rendered on delivery does not render' },
   UNKNOWN_TEMPLATE: { outcomes: ['permanent'], meaning: 'the template of an email rendered on delivery no longer exists' },
+  SUPPRESSED: { outcomes: ['permanent'], meaning: 'every recipient is on the suppression list: no provider was called' },
 } as const satisfies Record<string, { outcomes: readonly Classification[]; meaning: string }>;
 
 export type OutcomeCode = keyof typeof outcomeCodes;

@@ -5,6 +5,7 @@ import type pg from 'pg';
 import { priorityOf, type EmailMessage, type EmailStatus, type Priority, type StoredMessage } from '../email/message.ts';
 import { templateKey, type TemplateContent } from '../templates/template.ts';
 import { attachmentContents } from './attachment-store.ts';
+import { screenRecipients } from './suppression-store.ts';
 import type { TemplateStore } from './template-store.ts';
 
 /** An email this sidecar holds a lease on (status sending), or found expired while claiming. */
@@ -24,6 +25,8 @@ export interface ClaimedEmail {
   expiresAt: Date | null;
   /** With render_on_delivery (message.template): the stored template to render in the worker. */
   template?: TemplateContent;
+  /** Recipients on the suppression list, already dropped from `message` (and recorded as such). */
+  suppressed?: string[];
 }
 
 /** The recorded outcome of one attempt. */
@@ -91,24 +94,35 @@ export class LeaseStore {
       [limit, owner, leaseSeconds],
     );
     const sending = result.rows.filter((row) => row.status === 'sending').map((row) => row.message);
+    const dropped = await screenRecipients(this.pool, result.rows.filter((row) => row.status === 'sending').map((row) => ({
+      id: row.id, attempt: row.attempts, recipients: [...row.message.to, ...row.message.cc, ...row.message.bcc],
+    })));
     const contents = await attachmentContents(this.pool, sending);
     const templates = await this.templates.resolve(sending.flatMap((message) => (message.template === undefined ? [] : [message.template])));
-    return result.rows.map((row) => ({
-      id: row.id,
-      status: row.status,
-      priority: priorityOf(row.priority),
-      backend: row.backend,
-      via: row.backend,
-      sentVia: row.sent_via,
-      message: {
-        ...row.message,
-        attachments: row.message.attachments.map(({ sha256, size: _size, ...attachment }) => ({ ...attachment, content: contents.get(sha256) ?? '' })),
-      },
-      attempt: row.attempts,
-      maxAttempts: row.max_attempts,
-      expiresAt: row.expires_at,
-      ...(row.message.template === undefined ? {} : { template: templates.get(templateKey(row.message.template)) }),
-    }));
+    return result.rows.map((row) => {
+      const gone = dropped.get(row.id);
+      const keep = (addresses: string[]) => (gone === undefined ? addresses : addresses.filter((address) => !gone.includes(address)));
+      return {
+        id: row.id,
+        status: row.status,
+        priority: priorityOf(row.priority),
+        backend: row.backend,
+        via: row.backend,
+        sentVia: row.sent_via,
+        message: {
+          ...row.message,
+          to: keep(row.message.to),
+          cc: keep(row.message.cc),
+          bcc: keep(row.message.bcc),
+          attachments: row.message.attachments.map(({ sha256, size: _size, ...attachment }) => ({ ...attachment, content: contents.get(sha256) ?? '' })),
+        },
+        attempt: row.attempts,
+        maxAttempts: row.max_attempts,
+        expiresAt: row.expires_at,
+        ...(row.message.template === undefined ? {} : { template: templates.get(templateKey(row.message.template)) }),
+        ...(gone === undefined ? {} : { suppressed: gone }),
+      };
+    });
   }
 
   /** Records outcomes in one statement; only rows still leased by `owner` at that attempt change. */

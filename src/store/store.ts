@@ -6,6 +6,7 @@ import type { EmailStatus, NewEmail, StoredMessage } from '../email/message.ts';
 import { priorities, priorityOf, type Priority } from '../email/message.ts';
 import { blobRecordset } from './attachment-store.ts';
 import { LeaseStore } from './lease-store.ts';
+import { SuppressionStore } from './suppression-store.ts';
 import { TemplateStore } from './template-store.ts';
 
 export const NOTIFY_CHANNEL = 'post_office_emails';
@@ -28,10 +29,19 @@ export interface EmailRow {
   sent_at: Date | null;
 }
 
+/** A recipient whose status an event or suppression moved (email_recipients). */
+export interface RecipientRow {
+  address: string;
+  status: string;
+  at: Date;
+  code: string | null;
+  message: string | null;
+}
+
 export interface LogEntry {
   at: Date;
   attempt: number;
-  /** The backend that made this attempt; null for an entry no send made (expired, a lease that ran out). */
+  /** The backend that made this attempt, or reported this delivery event; null where none did (expired, a lease that ran out). */
   backend: string | null;
   status: string;
   code: string | null;
@@ -95,10 +105,13 @@ export class QueueStore {
   readonly templates: TemplateStore;
   /** What delivery writes under a lease (src/store/lease-store.ts), on the same pool. */
   readonly leases: LeaseStore;
+  /** The suppression list (src/store/suppression-store.ts), on the same pool. */
+  readonly suppressions: SuppressionStore;
 
   constructor(pool: pg.Pool) {
     this.pool = pool;
     this.templates = new TemplateStore(pool);
+    this.suppressions = new SuppressionStore(pool);
     this.leases = new LeaseStore(pool, this.templates);
   }
 
@@ -127,28 +140,37 @@ export class QueueStore {
     return { ids: row.email_ids, created: false };
   }
 
-  async getEmail(id: string): Promise<{ email: EmailRow; logs: LogEntry[] } | null> {
-    const result = await this.pool.query<RawEmailRow & { logs: LogEntry[] }>(
+  async getEmail(id: string): Promise<{ email: EmailRow; logs: LogEntry[]; recipients: RecipientRow[] } | null> {
+    const result = await this.pool.query<RawEmailRow & { logs: LogEntry[]; recipients: RecipientRow[] }>(
       `SELECT ${EMAIL_COLUMNS},
          COALESCE((SELECT json_agg(json_build_object('at', l.at, 'attempt', l.attempt, 'backend', l.backend, 'status', l.status,
                                                     'code', l.code, 'message', l.message) ORDER BY l.id)
-                   FROM email_logs l WHERE l.email_id = emails.id), '[]') AS logs
+                   FROM email_logs l WHERE l.email_id = emails.id), '[]') AS logs,
+         COALESCE((SELECT json_agg(json_build_object('address', r.address, 'status', r.status, 'at', r.at,
+                                                    'code', r.code, 'message', r.message))
+                   FROM email_recipients r WHERE r.email_id = emails.id), '[]') AS recipients
        FROM emails WHERE id = $1`,
       [id],
     );
     const row = result.rows[0];
     if (row === undefined) return null;
-    const { logs, ...email } = row;
-    return { email: toEmailRow(email), logs: logs.map((log) => ({ ...log, at: new Date(log.at) })) };
+    const { logs, recipients, ...email } = row;
+    return {
+      email: toEmailRow(email),
+      logs: logs.map((log) => ({ ...log, at: new Date(log.at) })),
+      recipients: recipients.map((recipient) => ({ ...recipient, at: new Date(recipient.at) })),
+    };
   }
 
   /** Newest first; `before` is the id of the last email of the previous page. */
-  async listEmails(options: { status?: EmailStatus; before?: string; limit: number }): Promise<EmailRow[]> {
+  /** `recipientStatus`: only emails with a recipient in that status (one an event or suppression set). */
+  async listEmails(options: { status?: EmailStatus; recipientStatus?: string; before?: string; limit: number }): Promise<EmailRow[]> {
     const result = await this.pool.query<RawEmailRow>(
       `SELECT ${EMAIL_COLUMNS} FROM emails
        WHERE ($1::text IS NULL OR status = $1) AND ($2::uuid IS NULL OR id < $2)
+         AND ($4::text IS NULL OR EXISTS (SELECT 1 FROM email_recipients r WHERE r.email_id = emails.id AND r.status = $4))
        ORDER BY id DESC LIMIT $3`,
-      [options.status ?? null, options.before ?? null, options.limit],
+      [options.status ?? null, options.before ?? null, options.limit, options.recipientStatus ?? null],
     );
     return result.rows.map(toEmailRow);
   }

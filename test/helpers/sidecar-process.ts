@@ -18,6 +18,8 @@ export function sidecarEnv(databaseUrl: string, env: Env = {}): Env {
     POST_OFFICE_PORT: '0',
     POST_OFFICE_ADMIN_PORT: '0',
     POST_OFFICE_ADMIN_HOST: '127.0.0.1',
+    POST_OFFICE_WEBHOOK_PORT: '0',
+    POST_OFFICE_WEBHOOK_HOST: '127.0.0.1',
     POST_OFFICE_POLL_SECONDS: '0.2',
     ...env,
   };
