@@ -8,11 +8,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Emails, newest first, cursor-paginated */
+        /** Emails, newest first, cursor-paginated; recipient_status keeps those with a recipient in that status */
         get: {
             parameters: {
                 query?: {
                     status?: "queued" | "sending" | "sent" | "failed" | "cancelled" | "expired";
+                    recipient_status?: "delivered" | "deferred" | "bounced" | "complained" | "rejected" | "suppressed";
                     limit?: number;
                     cursor?: string;
                 };
@@ -36,6 +37,7 @@ export interface paths {
                                 /** @enum {string} */
                                 priority: "now" | "high" | "medium" | "low";
                                 backend: string;
+                                sent_via: string | null;
                                 from: string;
                                 to: string[];
                                 cc: string[];
@@ -501,7 +503,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** An email, its status and its log */
+        /** An email, its status, its recipients and its log */
         get: {
             parameters: {
                 query?: never;
@@ -526,6 +528,7 @@ export interface paths {
                             /** @enum {string} */
                             priority: "now" | "high" | "medium" | "low";
                             backend: string;
+                            sent_via: string | null;
                             from: string;
                             to: string[];
                             cc: string[];
@@ -549,10 +552,20 @@ export interface paths {
                             expires_at: string | null;
                             /** Format: date-time */
                             sent_at: string | null;
+                            recipients: {
+                                address: string;
+                                /** @enum {string} */
+                                status: "queued" | "sent" | "delivered" | "deferred" | "bounced" | "complained" | "rejected" | "suppressed";
+                                /** Format: date-time */
+                                at: string | null;
+                                code: string | null;
+                                message: string | null;
+                            }[];
                             logs: {
                                 /** Format: date-time */
                                 at: string;
                                 attempt: number;
+                                backend: string | null;
                                 status: string;
                                 code: string | null;
                                 message: string | null;
@@ -1529,6 +1542,446 @@ export interface paths {
             };
         };
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/suppressions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The suppression list in address order, cursor-paginated */
+        get: {
+            parameters: {
+                query?: {
+                    limit?: number;
+                    cursor?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            suppressions: {
+                                address: string;
+                                /** @enum {string} */
+                                reason: "bounced" | "complained" | "unsubscribed" | "manual";
+                                backend: string | null;
+                                detail: string | null;
+                                /** Format: date-time */
+                                created_at: string;
+                            }[];
+                            next_cursor: string | null;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            statusCode: number;
+                            /** @enum {string} */
+                            code: "VALIDATION_FAILED" | "INVALID_JSON" | "INVALID_ADDRESS" | "INVALID_HEADER" | "INVALID_ATTACHMENT" | "INVALID_TEXT" | "MISSING_FROM" | "NO_RECIPIENTS" | "EMPTY_EMAIL" | "UNKNOWN_BACKEND" | "INVALID_SCHEDULE" | "INVALID_CURSOR" | "INVALID_TEMPLATE" | "UNKNOWN_TEMPLATE" | "TEMPLATE_RENDER_FAILED" | "UNAUTHORIZED" | "NOT_FOUND" | "INVALID_STATE" | "BODY_TOO_LARGE" | "MESSAGE_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "IDEMPOTENCY_KEY_REUSED" | "INTERNAL" | "DATABASE_UNAVAILABLE" | "SHUTTING_DOWN";
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            statusCode: number;
+                            /** @enum {string} */
+                            code: "VALIDATION_FAILED" | "INVALID_JSON" | "INVALID_ADDRESS" | "INVALID_HEADER" | "INVALID_ATTACHMENT" | "INVALID_TEXT" | "MISSING_FROM" | "NO_RECIPIENTS" | "EMPTY_EMAIL" | "UNKNOWN_BACKEND" | "INVALID_SCHEDULE" | "INVALID_CURSOR" | "INVALID_TEMPLATE" | "UNKNOWN_TEMPLATE" | "TEMPLATE_RENDER_FAILED" | "UNAUTHORIZED" | "NOT_FOUND" | "INVALID_STATE" | "BODY_TOO_LARGE" | "MESSAGE_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "IDEMPOTENCY_KEY_REUSED" | "INTERNAL" | "DATABASE_UNAVAILABLE" | "SHUTTING_DOWN";
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            statusCode: number;
+                            /** @enum {string} */
+                            code: "VALIDATION_FAILED" | "INVALID_JSON" | "INVALID_ADDRESS" | "INVALID_HEADER" | "INVALID_ATTACHMENT" | "INVALID_TEXT" | "MISSING_FROM" | "NO_RECIPIENTS" | "EMPTY_EMAIL" | "UNKNOWN_BACKEND" | "INVALID_SCHEDULE" | "INVALID_CURSOR" | "INVALID_TEMPLATE" | "UNKNOWN_TEMPLATE" | "TEMPLATE_RENDER_FAILED" | "UNAUTHORIZED" | "NOT_FOUND" | "INVALID_STATE" | "BODY_TOO_LARGE" | "MESSAGE_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "IDEMPOTENCY_KEY_REUSED" | "INTERNAL" | "DATABASE_UNAVAILABLE" | "SHUTTING_DOWN";
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            statusCode: number;
+                            /** @enum {string} */
+                            code: "VALIDATION_FAILED" | "INVALID_JSON" | "INVALID_ADDRESS" | "INVALID_HEADER" | "INVALID_ATTACHMENT" | "INVALID_TEXT" | "MISSING_FROM" | "NO_RECIPIENTS" | "EMPTY_EMAIL" | "UNKNOWN_BACKEND" | "INVALID_SCHEDULE" | "INVALID_CURSOR" | "INVALID_TEMPLATE" | "UNKNOWN_TEMPLATE" | "TEMPLATE_RENDER_FAILED" | "UNAUTHORIZED" | "NOT_FOUND" | "INVALID_STATE" | "BODY_TOO_LARGE" | "MESSAGE_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "IDEMPOTENCY_KEY_REUSED" | "INTERNAL" | "DATABASE_UNAVAILABLE" | "SHUTTING_DOWN";
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/suppressions/{address}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One suppressed address */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    address: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            address: string;
+                            /** @enum {string} */
+                            reason: "bounced" | "complained" | "unsubscribed" | "manual";
+                            backend: string | null;
+                            detail: string | null;
+                            /** Format: date-time */
+                            created_at: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            statusCode: number;
+                            /** @enum {string} */
+                            code: "VALIDATION_FAILED" | "INVALID_JSON" | "INVALID_ADDRESS" | "INVALID_HEADER" | "INVALID_ATTACHMENT" | "INVALID_TEXT" | "MISSING_FROM" | "NO_RECIPIENTS" | "EMPTY_EMAIL" | "UNKNOWN_BACKEND" | "INVALID_SCHEDULE" | "INVALID_CURSOR" | "INVALID_TEMPLATE" | "UNKNOWN_TEMPLATE" | "TEMPLATE_RENDER_FAILED" | "UNAUTHORIZED" | "NOT_FOUND" | "INVALID_STATE" | "BODY_TOO_LARGE" | "MESSAGE_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "IDEMPOTENCY_KEY_REUSED" | "INTERNAL" | "DATABASE_UNAVAILABLE" | "SHUTTING_DOWN";
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            statusCode: number;
+                            /** @enum {string} */
+                            code: "VALIDATION_FAILED" | "INVALID_JSON" | "INVALID_ADDRESS" | "INVALID_HEADER" | "INVALID_ATTACHMENT" | "INVALID_TEXT" | "MISSING_FROM" | "NO_RECIPIENTS" | "EMPTY_EMAIL" | "UNKNOWN_BACKEND" | "INVALID_SCHEDULE" | "INVALID_CURSOR" | "INVALID_TEMPLATE" | "UNKNOWN_TEMPLATE" | "TEMPLATE_RENDER_FAILED" | "UNAUTHORIZED" | "NOT_FOUND" | "INVALID_STATE" | "BODY_TOO_LARGE" | "MESSAGE_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "IDEMPOTENCY_KEY_REUSED" | "INTERNAL" | "DATABASE_UNAVAILABLE" | "SHUTTING_DOWN";
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            statusCode: number;
+                            /** @enum {string} */
+                            code: "VALIDATION_FAILED" | "INVALID_JSON" | "INVALID_ADDRESS" | "INVALID_HEADER" | "INVALID_ATTACHMENT" | "INVALID_TEXT" | "MISSING_FROM" | "NO_RECIPIENTS" | "EMPTY_EMAIL" | "UNKNOWN_BACKEND" | "INVALID_SCHEDULE" | "INVALID_CURSOR" | "INVALID_TEMPLATE" | "UNKNOWN_TEMPLATE" | "TEMPLATE_RENDER_FAILED" | "UNAUTHORIZED" | "NOT_FOUND" | "INVALID_STATE" | "BODY_TOO_LARGE" | "MESSAGE_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "IDEMPOTENCY_KEY_REUSED" | "INTERNAL" | "DATABASE_UNAVAILABLE" | "SHUTTING_DOWN";
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            statusCode: number;
+                            /** @enum {string} */
+                            code: "VALIDATION_FAILED" | "INVALID_JSON" | "INVALID_ADDRESS" | "INVALID_HEADER" | "INVALID_ATTACHMENT" | "INVALID_TEXT" | "MISSING_FROM" | "NO_RECIPIENTS" | "EMPTY_EMAIL" | "UNKNOWN_BACKEND" | "INVALID_SCHEDULE" | "INVALID_CURSOR" | "INVALID_TEMPLATE" | "UNKNOWN_TEMPLATE" | "TEMPLATE_RENDER_FAILED" | "UNAUTHORIZED" | "NOT_FOUND" | "INVALID_STATE" | "BODY_TOO_LARGE" | "MESSAGE_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "IDEMPOTENCY_KEY_REUSED" | "INTERNAL" | "DATABASE_UNAVAILABLE" | "SHUTTING_DOWN";
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            statusCode: number;
+                            /** @enum {string} */
+                            code: "VALIDATION_FAILED" | "INVALID_JSON" | "INVALID_ADDRESS" | "INVALID_HEADER" | "INVALID_ATTACHMENT" | "INVALID_TEXT" | "MISSING_FROM" | "NO_RECIPIENTS" | "EMPTY_EMAIL" | "UNKNOWN_BACKEND" | "INVALID_SCHEDULE" | "INVALID_CURSOR" | "INVALID_TEMPLATE" | "UNKNOWN_TEMPLATE" | "TEMPLATE_RENDER_FAILED" | "UNAUTHORIZED" | "NOT_FOUND" | "INVALID_STATE" | "BODY_TOO_LARGE" | "MESSAGE_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "IDEMPOTENCY_KEY_REUSED" | "INTERNAL" | "DATABASE_UNAVAILABLE" | "SHUTTING_DOWN";
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        /** Suppress an address (reason manual unless given); replaces an existing entry */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    address: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /**
+                         * @default manual
+                         * @enum {string}
+                         */
+                        reason?: "bounced" | "complained" | "unsubscribed" | "manual";
+                        detail?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            address: string;
+                            /** @enum {string} */
+                            reason: "bounced" | "complained" | "unsubscribed" | "manual";
+                            backend: string | null;
+                            detail: string | null;
+                            /** Format: date-time */
+                            created_at: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            address: string;
+                            /** @enum {string} */
+                            reason: "bounced" | "complained" | "unsubscribed" | "manual";
+                            backend: string | null;
+                            detail: string | null;
+                            /** Format: date-time */
+                            created_at: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            statusCode: number;
+                            /** @enum {string} */
+                            code: "VALIDATION_FAILED" | "INVALID_JSON" | "INVALID_ADDRESS" | "INVALID_HEADER" | "INVALID_ATTACHMENT" | "INVALID_TEXT" | "MISSING_FROM" | "NO_RECIPIENTS" | "EMPTY_EMAIL" | "UNKNOWN_BACKEND" | "INVALID_SCHEDULE" | "INVALID_CURSOR" | "INVALID_TEMPLATE" | "UNKNOWN_TEMPLATE" | "TEMPLATE_RENDER_FAILED" | "UNAUTHORIZED" | "NOT_FOUND" | "INVALID_STATE" | "BODY_TOO_LARGE" | "MESSAGE_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "IDEMPOTENCY_KEY_REUSED" | "INTERNAL" | "DATABASE_UNAVAILABLE" | "SHUTTING_DOWN";
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            statusCode: number;
+                            /** @enum {string} */
+                            code: "VALIDATION_FAILED" | "INVALID_JSON" | "INVALID_ADDRESS" | "INVALID_HEADER" | "INVALID_ATTACHMENT" | "INVALID_TEXT" | "MISSING_FROM" | "NO_RECIPIENTS" | "EMPTY_EMAIL" | "UNKNOWN_BACKEND" | "INVALID_SCHEDULE" | "INVALID_CURSOR" | "INVALID_TEMPLATE" | "UNKNOWN_TEMPLATE" | "TEMPLATE_RENDER_FAILED" | "UNAUTHORIZED" | "NOT_FOUND" | "INVALID_STATE" | "BODY_TOO_LARGE" | "MESSAGE_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "IDEMPOTENCY_KEY_REUSED" | "INTERNAL" | "DATABASE_UNAVAILABLE" | "SHUTTING_DOWN";
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            statusCode: number;
+                            /** @enum {string} */
+                            code: "VALIDATION_FAILED" | "INVALID_JSON" | "INVALID_ADDRESS" | "INVALID_HEADER" | "INVALID_ATTACHMENT" | "INVALID_TEXT" | "MISSING_FROM" | "NO_RECIPIENTS" | "EMPTY_EMAIL" | "UNKNOWN_BACKEND" | "INVALID_SCHEDULE" | "INVALID_CURSOR" | "INVALID_TEMPLATE" | "UNKNOWN_TEMPLATE" | "TEMPLATE_RENDER_FAILED" | "UNAUTHORIZED" | "NOT_FOUND" | "INVALID_STATE" | "BODY_TOO_LARGE" | "MESSAGE_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "IDEMPOTENCY_KEY_REUSED" | "INTERNAL" | "DATABASE_UNAVAILABLE" | "SHUTTING_DOWN";
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            statusCode: number;
+                            /** @enum {string} */
+                            code: "VALIDATION_FAILED" | "INVALID_JSON" | "INVALID_ADDRESS" | "INVALID_HEADER" | "INVALID_ATTACHMENT" | "INVALID_TEXT" | "MISSING_FROM" | "NO_RECIPIENTS" | "EMPTY_EMAIL" | "UNKNOWN_BACKEND" | "INVALID_SCHEDULE" | "INVALID_CURSOR" | "INVALID_TEMPLATE" | "UNKNOWN_TEMPLATE" | "TEMPLATE_RENDER_FAILED" | "UNAUTHORIZED" | "NOT_FOUND" | "INVALID_STATE" | "BODY_TOO_LARGE" | "MESSAGE_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "IDEMPOTENCY_KEY_REUSED" | "INTERNAL" | "DATABASE_UNAVAILABLE" | "SHUTTING_DOWN";
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            statusCode: number;
+                            /** @enum {string} */
+                            code: "VALIDATION_FAILED" | "INVALID_JSON" | "INVALID_ADDRESS" | "INVALID_HEADER" | "INVALID_ATTACHMENT" | "INVALID_TEXT" | "MISSING_FROM" | "NO_RECIPIENTS" | "EMPTY_EMAIL" | "UNKNOWN_BACKEND" | "INVALID_SCHEDULE" | "INVALID_CURSOR" | "INVALID_TEMPLATE" | "UNKNOWN_TEMPLATE" | "TEMPLATE_RENDER_FAILED" | "UNAUTHORIZED" | "NOT_FOUND" | "INVALID_STATE" | "BODY_TOO_LARGE" | "MESSAGE_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "IDEMPOTENCY_KEY_REUSED" | "INTERNAL" | "DATABASE_UNAVAILABLE" | "SHUTTING_DOWN";
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        post?: never;
+        /** Remove an address from the suppression list */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    address: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            statusCode: number;
+                            /** @enum {string} */
+                            code: "VALIDATION_FAILED" | "INVALID_JSON" | "INVALID_ADDRESS" | "INVALID_HEADER" | "INVALID_ATTACHMENT" | "INVALID_TEXT" | "MISSING_FROM" | "NO_RECIPIENTS" | "EMPTY_EMAIL" | "UNKNOWN_BACKEND" | "INVALID_SCHEDULE" | "INVALID_CURSOR" | "INVALID_TEMPLATE" | "UNKNOWN_TEMPLATE" | "TEMPLATE_RENDER_FAILED" | "UNAUTHORIZED" | "NOT_FOUND" | "INVALID_STATE" | "BODY_TOO_LARGE" | "MESSAGE_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "IDEMPOTENCY_KEY_REUSED" | "INTERNAL" | "DATABASE_UNAVAILABLE" | "SHUTTING_DOWN";
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            statusCode: number;
+                            /** @enum {string} */
+                            code: "VALIDATION_FAILED" | "INVALID_JSON" | "INVALID_ADDRESS" | "INVALID_HEADER" | "INVALID_ATTACHMENT" | "INVALID_TEXT" | "MISSING_FROM" | "NO_RECIPIENTS" | "EMPTY_EMAIL" | "UNKNOWN_BACKEND" | "INVALID_SCHEDULE" | "INVALID_CURSOR" | "INVALID_TEMPLATE" | "UNKNOWN_TEMPLATE" | "TEMPLATE_RENDER_FAILED" | "UNAUTHORIZED" | "NOT_FOUND" | "INVALID_STATE" | "BODY_TOO_LARGE" | "MESSAGE_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "IDEMPOTENCY_KEY_REUSED" | "INTERNAL" | "DATABASE_UNAVAILABLE" | "SHUTTING_DOWN";
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            statusCode: number;
+                            /** @enum {string} */
+                            code: "VALIDATION_FAILED" | "INVALID_JSON" | "INVALID_ADDRESS" | "INVALID_HEADER" | "INVALID_ATTACHMENT" | "INVALID_TEXT" | "MISSING_FROM" | "NO_RECIPIENTS" | "EMPTY_EMAIL" | "UNKNOWN_BACKEND" | "INVALID_SCHEDULE" | "INVALID_CURSOR" | "INVALID_TEMPLATE" | "UNKNOWN_TEMPLATE" | "TEMPLATE_RENDER_FAILED" | "UNAUTHORIZED" | "NOT_FOUND" | "INVALID_STATE" | "BODY_TOO_LARGE" | "MESSAGE_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "IDEMPOTENCY_KEY_REUSED" | "INTERNAL" | "DATABASE_UNAVAILABLE" | "SHUTTING_DOWN";
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            statusCode: number;
+                            /** @enum {string} */
+                            code: "VALIDATION_FAILED" | "INVALID_JSON" | "INVALID_ADDRESS" | "INVALID_HEADER" | "INVALID_ATTACHMENT" | "INVALID_TEXT" | "MISSING_FROM" | "NO_RECIPIENTS" | "EMPTY_EMAIL" | "UNKNOWN_BACKEND" | "INVALID_SCHEDULE" | "INVALID_CURSOR" | "INVALID_TEMPLATE" | "UNKNOWN_TEMPLATE" | "TEMPLATE_RENDER_FAILED" | "UNAUTHORIZED" | "NOT_FOUND" | "INVALID_STATE" | "BODY_TOO_LARGE" | "MESSAGE_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "IDEMPOTENCY_KEY_REUSED" | "INTERNAL" | "DATABASE_UNAVAILABLE" | "SHUTTING_DOWN";
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            statusCode: number;
+                            /** @enum {string} */
+                            code: "VALIDATION_FAILED" | "INVALID_JSON" | "INVALID_ADDRESS" | "INVALID_HEADER" | "INVALID_ATTACHMENT" | "INVALID_TEXT" | "MISSING_FROM" | "NO_RECIPIENTS" | "EMPTY_EMAIL" | "UNKNOWN_BACKEND" | "INVALID_SCHEDULE" | "INVALID_CURSOR" | "INVALID_TEMPLATE" | "UNKNOWN_TEMPLATE" | "TEMPLATE_RENDER_FAILED" | "UNAUTHORIZED" | "NOT_FOUND" | "INVALID_STATE" | "BODY_TOO_LARGE" | "MESSAGE_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "IDEMPOTENCY_KEY_REUSED" | "INTERNAL" | "DATABASE_UNAVAILABLE" | "SHUTTING_DOWN";
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
         options?: never;
         head?: never;
         patch?: never;
