@@ -120,6 +120,8 @@ test('defaults: every variable unset', () => {
     port: 8587,
     adminHost: '0.0.0.0',
     adminPort: 9587,
+    webhookHost: '0.0.0.0',
+    webhookPort: 8588,
     backends: { default: { provider: 'outbox', dir: path.join(dataDir, 'outbox') } },
     threads: 2,
     httpConnections: 8,

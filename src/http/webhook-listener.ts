@@ -22,7 +22,8 @@ export interface WebhookListenerDeps {
 /** Providers batch events (SendGrid, SparkPost: up to a few MB); anything larger is not a webhook. */
 const BODY_LIMIT = 8 * 1024 * 1024;
 
-const fail = (code: string, message: string) => ({ error: { code, message } });
+/** The API's error shape (src/http/errors.ts): {statusCode, code, message}. */
+const fail = (statusCode: number, code: string, message: string) => ({ statusCode, code, message });
 
 export function buildWebhookListener(deps: WebhookListenerDeps) {
   const { backends, events, health, metrics, logger } = deps;
@@ -35,7 +36,7 @@ export function buildWebhookListener(deps: WebhookListenerDeps) {
     const { alias } = request.params;
     const settings = Object.hasOwn(backends, alias) ? backends[alias] : undefined;
     const webhook = settings === undefined ? undefined : webhookOf(settings);
-    if (webhook === undefined) return reply.code(404).send(fail('NOT_FOUND', `alias: no backend "${alias}" with webhook settings`));
+    if (webhook === undefined) return reply.code(404).send(fail(404, 'NOT_FOUND', `alias: no backend "${alias}" with webhook settings`));
     const count = (result: string) => metrics.webhookRequests.inc({ backend: alias, result });
     const hook: WebhookRequest = {
       method: request.method,
@@ -46,7 +47,7 @@ export function buildWebhookListener(deps: WebhookListenerDeps) {
     if (!(await webhook.kind.verify(hook, webhook.settings))) {
       count('unauthorized');
       logger.debug({ backend: alias }, 'webhook verification failed');
-      return reply.code(401).send(fail('UNAUTHORIZED', 'the webhook signature or credentials do not verify'));
+      return reply.code(401).send(fail(401, 'UNAUTHORIZED', 'the webhook signature or credentials do not verify'));
     }
     let result;
     try {
@@ -54,7 +55,7 @@ export function buildWebhookListener(deps: WebhookListenerDeps) {
     } catch (err) {
       if (!(err instanceof WebhookBodyError)) throw err;
       count('malformed');
-      return reply.code(400).send(fail('VALIDATION_FAILED', `body: ${err.message}`));
+      return reply.code(400).send(fail(400, 'VALIDATION_FAILED', `body: ${err.message}`));
     }
     if (result.kind === 'handshake') {
       await result.confirm?.();
@@ -78,15 +79,15 @@ export function buildWebhookListener(deps: WebhookListenerDeps) {
       health.reportUnavailable();
       count('failed');
       logger.warn({ backend: alias, err: (err as Error).message }, 'storing webhook events failed; the provider will retry');
-      return reply.code(503).send(fail('DATABASE_UNAVAILABLE', 'database: the events could not be stored, try again'));
+      return reply.code(503).send(fail(503, 'DATABASE_UNAVAILABLE', 'database: the events could not be stored, try again'));
     }
   });
-  app.setNotFoundHandler((_request, reply) => reply.code(404).send(fail('NOT_FOUND', 'route: only POST /webhooks/<alias> is served here')));
+  app.setNotFoundHandler((_request, reply) => reply.code(404).send(fail(404, 'NOT_FOUND', 'route: only POST /webhooks/<alias> is served here')));
   app.setErrorHandler((error, _request, reply) => {
     const status = (error as { statusCode?: number }).statusCode ?? 500;
     const message = error instanceof Error ? error.message : String(error);
     if (status >= 500) logger.error({ err: message }, 'webhook request failed');
-    return reply.code(status).send(fail(status === 413 ? 'BODY_TOO_LARGE' : status >= 500 ? 'INTERNAL' : 'VALIDATION_FAILED', status >= 500 ? 'internal error' : message));
+    return reply.code(status).send(fail(status, status === 413 ? 'BODY_TOO_LARGE' : status >= 500 ? 'INTERNAL' : 'VALIDATION_FAILED', status >= 500 ? 'internal error' : message));
   });
 
   // Every configured webhook backend has its series from the start.

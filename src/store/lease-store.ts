@@ -5,7 +5,7 @@ import type pg from 'pg';
 import { priorityOf, type EmailMessage, type EmailStatus, type Priority, type StoredMessage } from '../email/message.ts';
 import { templateKey, type TemplateContent } from '../templates/template.ts';
 import { attachmentContents } from './attachment-store.ts';
-import { screenRecipients } from './suppression-store.ts';
+import { dropSuppressed } from './suppression-store.ts';
 import type { TemplateStore } from './template-store.ts';
 
 /** An email this sidecar holds a lease on (status sending), or found expired while claiming. */
@@ -68,7 +68,7 @@ export class LeaseStore {
   async claim(owner: string, limit: number, leaseSeconds: number): Promise<ClaimedEmail[]> {
     const result = await this.pool.query<{
       id: string; status: 'sending' | 'expired'; priority: number; backend: string; sent_via: string | null;
-      message: StoredMessage; attempts: number; max_attempts: number; expires_at: Date | null;
+      message: StoredMessage; attempts: number; max_attempts: number; expires_at: Date | null; suppressed: string[] | null;
     }>(
       `WITH next AS (
          SELECT id FROM emails
@@ -90,13 +90,19 @@ export class LeaseStore {
          INSERT INTO email_logs (email_id, attempt, status, code, message)
          SELECT id, attempts, 'expired', 'EXPIRED', 'expired before it could be sent' FROM claimed WHERE status = 'expired'
        )
-       SELECT * FROM claimed ORDER BY priority, id`,
+       -- Recipients on the suppression list (bare, lower-case), found in the same statement.
+       SELECT c.*, CASE WHEN c.status = 'sending' THEN (
+         SELECT array_agg(s.address) FROM suppressions s WHERE s.address IN (
+           SELECT lower(COALESCE(substring(a FROM '<([^<>]*)>\s*$'), btrim(a)))
+           FROM jsonb_array_elements_text((c.message->'to') || (c.message->'cc') || (c.message->'bcc')) AS a)
+       ) END AS suppressed
+       FROM claimed c ORDER BY priority, id`,
       [limit, owner, leaseSeconds],
     );
     const sending = result.rows.filter((row) => row.status === 'sending').map((row) => row.message);
-    const dropped = await screenRecipients(this.pool, result.rows.filter((row) => row.status === 'sending').map((row) => ({
-      id: row.id, attempt: row.attempts, recipients: [...row.message.to, ...row.message.cc, ...row.message.bcc],
-    })));
+    const dropped = await dropSuppressed(this.pool, result.rows.flatMap((row) => (row.suppressed === null ? [] : [{
+      id: row.id, attempt: row.attempts, recipients: [...row.message.to, ...row.message.cc, ...row.message.bcc], suppressed: row.suppressed,
+    }])));
     const contents = await attachmentContents(this.pool, sending);
     const templates = await this.templates.resolve(sending.flatMap((message) => (message.template === undefined ? [] : [message.template])));
     return result.rows.map((row) => {

@@ -57,32 +57,25 @@ export class SuppressionStore {
   }
 }
 
-/** Which of these (bare, lower-case) addresses are suppressed: one indexed lookup for a whole claim. */
-export async function suppressedAmong(pool: pg.Pool, addresses: readonly string[]): Promise<Set<string>> {
-  if (addresses.length === 0) return new Set();
-  const result = await pool.query<{ address: string }>('SELECT address FROM suppressions WHERE address = ANY($1::text[])', [addresses]);
-  return new Set(result.rows.map((row) => row.address));
-}
-
 /**
- * Screens claimed emails' recipients against the list: returns, per email id, the recipients to
- * drop, and records each drop as the recipient's status (`suppressed`) and a log entry.
+ * Records the recipients of claimed emails that are on the suppression list (the claim found
+ * them, ./lease-store.ts) as `suppressed`, with a log entry each; returns, per email id, the
+ * recipients as the email names them, to drop before it is sent.
  */
-export async function screenRecipients(
+export async function dropSuppressed(
   pool: pg.Pool,
-  emails: readonly { id: string; attempt: number; recipients: readonly string[] }[],
+  emails: readonly { id: string; attempt: number; recipients: readonly string[]; suppressed: readonly string[] }[],
 ): Promise<Map<string, string[]>> {
-  const all = [...new Set(emails.flatMap((email) => email.recipients.map((address) => bareAddress(address).toLowerCase())))];
-  const suppressed = await suppressedAmong(pool, all);
   const dropped = new Map<string, string[]>();
-  if (suppressed.size === 0) return dropped;
+  const rows: { id: string; address: string; attempt: number }[] = [];
   for (const email of emails) {
-    const gone = email.recipients.filter((address) => suppressed.has(bareAddress(address).toLowerCase()));
-    if (gone.length > 0) dropped.set(email.id, gone);
+    const listed = new Set(email.suppressed);
+    const gone = email.recipients.filter((address) => listed.has(bareAddress(address).toLowerCase()));
+    if (gone.length === 0) continue;
+    dropped.set(email.id, gone);
+    for (const address of gone) rows.push({ id: email.id, address: bareAddress(address).toLowerCase(), attempt: email.attempt });
   }
-  const rows = [...dropped].flatMap(([id, gone]) => gone.map((address) => ({
-    id, address: bareAddress(address).toLowerCase(), attempt: emails.find((email) => email.id === id)!.attempt,
-  })));
+  if (rows.length === 0) return dropped;
   await pool.query(
     `WITH dropped AS (
        SELECT r.id, r.address, r.attempt, s.reason FROM jsonb_to_recordset($1::jsonb) AS r(id uuid, address text, attempt int)

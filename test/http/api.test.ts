@@ -274,10 +274,10 @@ test('GET /openapi.json is an OpenAPI 3 document listing every /v1 route', async
   const paths = body.paths as Record<string, Record<string, Json>>;
   const routes = Object.entries(paths).flatMap(([path, methods]) => Object.keys(methods).map((method) => `${method.toUpperCase()} ${path}`)).sort();
   assert.deepEqual(routes, [
-    'DELETE /v1/templates/{name}',
-    'GET /v1/emails', 'GET /v1/emails/{id}', 'GET /v1/templates', 'GET /v1/templates/{name}',
+    'DELETE /v1/suppressions/{address}', 'DELETE /v1/templates/{name}',
+    'GET /v1/emails', 'GET /v1/emails/{id}', 'GET /v1/suppressions', 'GET /v1/suppressions/{address}', 'GET /v1/templates', 'GET /v1/templates/{name}',
     'POST /v1/emails', 'POST /v1/emails/batch', 'POST /v1/emails/{id}/cancel', 'POST /v1/emails/{id}/requeue',
-    'POST /v1/templates/{name}/preview', 'PUT /v1/templates/{name}',
+    'POST /v1/templates/{name}/preview', 'PUT /v1/suppressions/{address}', 'PUT /v1/templates/{name}',
   ]);
   const enqueue = paths['/v1/emails']!.post as { requestBody: { content: Record<string, { schema: { properties: Json } }> }; responses: Json };
   assert.ok(Object.hasOwn(enqueue.requestBody.content['application/json']!.schema.properties, 'scheduled_at'));
