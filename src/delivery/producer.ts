@@ -152,6 +152,8 @@ export class Producer {
     // unspent): emails failing on their own (a call that never returns) cannot hold every
     // connection, nor every place in `waiting`.
     const later: ClaimedEmail[] = [];
+    // Routed first, so emails failing over join their fallback's groups and batches; each again at its turn.
+    for (const email of this.waiting) this.deps.failover.route(email);
     while (this.running && this.slots + pacer.size < pool.capacity) {
       let email = this.waiting.shift();
       if (email === undefined) break;
@@ -187,10 +189,7 @@ export class Producer {
     for (const [backend, group] of Map.groupBy(metered, (email) => email.via)) void pacer.reserve(backend, group);
   }
 
-  /**
-   * Puts an email back at the front of the line (it missed its rate-limit slot, or found its
-   * backend paused at it: fill sends it through a fallback or holds it back).
-   */
+  /** Puts an email back at the front of the line (it missed its rate-limit slot, or its backend paused meanwhile). */
   retry(email: ClaimedEmail): void {
     this.waiting.unshift(email);
     this.fill();
@@ -205,7 +204,7 @@ export class Producer {
     const limit = Math.min(this.deps.pool.emailsPerTask, room);
     for (let i = 0; i < this.waiting.length && group.length < limit;) {
       const email = this.waiting[i]!;
-      if (this.deps.failover.route(email) && email.via === first.via && !this.retryShareFull(email, group)) group.push(...this.waiting.splice(i, 1));
+      if (email.via === first.via && !this.retryShareFull(email, group)) group.push(...this.waiting.splice(i, 1));
       else i++;
     }
     return group;
@@ -264,10 +263,7 @@ export class Producer {
     );
   }
 
-  /**
-   * Emails whose backend and fallbacks are all paused go back to the queue, attempt unspent, due
-   * when the first of those pauses ends.
-   */
+  /** Emails whose backend and its fallbacks are all paused go back to the queue, attempt unspent, due when a pause ends. */
   async holdBack(emails: readonly ClaimedEmail[]): Promise<void> {
     for (const [backend, group] of Map.groupBy(emails, (email) => email.via)) {
       await this.release(group, this.deps.failover.pausedUntil(backend), 'holding back emails of a paused backend failed');

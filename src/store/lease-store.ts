@@ -93,7 +93,7 @@ export class LeaseStore {
        -- Recipients on the suppression list (bare, lower-case), found in the same statement.
        SELECT c.*, CASE WHEN c.status = 'sending' THEN (
          SELECT array_agg(s.address) FROM suppressions s WHERE s.address IN (
-           SELECT lower(COALESCE(substring(a FROM '<([^<>]*)>\s*$'), btrim(a)))
+           SELECT lower(COALESCE(substring(a FROM '<([^<>]*)>\\s*$'), btrim(a)))
            FROM jsonb_array_elements_text((c.message->'to') || (c.message->'cc') || (c.message->'bcc')) AS a)
        ) END AS suppressed
        FROM claimed c ORDER BY priority, id`,

@@ -2,7 +2,6 @@
 // sidecars whose primary backend is a dead port or a provider answering 503 — emails go out through
 // the fallback, and sent_via, each log entry's backend and postoffice_failovers_total say so.
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import { test } from 'node:test';
 import pg from 'pg';
 import { CircuitBreaker } from '../../src/delivery/circuit-breaker.ts';
@@ -12,19 +11,15 @@ import type { BackendSettings } from '../../src/providers/registry.ts';
 import { QueueStore } from '../../src/store/store.ts';
 import { defer } from '../helpers/cleanup.ts';
 import { createTestDatabase } from '../helpers/database.ts';
-import { MockProvider, accept } from '../helpers/mock-provider.ts';
+import { MockProvider, accept, type Reply } from '../helpers/mock-provider.ts';
 import { connect, eventually, postJson, startSidecar } from '../helpers/sidecar.ts';
 
 type Json = Record<string, unknown>;
 
-/** A loopback port nothing listens on: connections to it are refused. */
-async function deadPort(): Promise<string> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return `http://127.0.0.1:${port}`;
-}
+// A loopback port nothing listens on, so connections to it are refused. A privileged port: one
+// freed by a listener on port 0 could be handed to another test's server (one that never
+// answers, say) while this file runs.
+const DEAD_PORT = 'http://127.0.0.1:1';
 
 const postmark = (baseUrl: string, fallback?: string) => ({
   provider: 'postmark', server_token: 'test-server-token', base_url: baseUrl, ...(fallback === undefined ? {} : { fallback }),
@@ -87,7 +82,7 @@ test('a backend on a dead port fails over to a working one: sent_via, the log an
   defer(() => spare.stop());
   const databaseUrl = await createTestDatabase();
   const sidecar = await startSidecar(databaseUrl, {
-    POST_OFFICE_BACKENDS: JSON.stringify({ default: postmark(await deadPort(), 'spare'), spare: postmark(await spare.start()) }),
+    POST_OFFICE_BACKENDS: JSON.stringify({ default: postmark(DEAD_PORT, 'spare'), spare: postmark(await spare.start()) }),
     POST_OFFICE_CIRCUIT_FAILURES: '0', // the retry path alone: each email's second attempt goes through the fallback
     POST_OFFICE_RETRY_BASE_SECONDS: '0.05',
   });
@@ -152,6 +147,38 @@ test('while the primary\'s circuit is open, due emails go through the fallback a
   }
 });
 
+test('emails failing over travel in the fallback\'s batches, counted against the fallback', async () => {
+  const primary = new MockProvider(unavailable);
+  // Postmark's batch endpoint: one result per email, in order.
+  const spare = new MockProvider((request): Reply => {
+    const body = JSON.parse(request.body) as { To: string } | { To: string }[];
+    const result = (item: { To: string }) => ({ ErrorCode: 0, Message: 'OK', MessageID: `pm-${Math.random()}`, To: item.To, SubmittedAt: '2026-01-01T00:00:00Z' });
+    return { status: 200, body: Array.isArray(body) ? body.map(result) : result(body) };
+  });
+  defer(() => primary.stop());
+  defer(() => spare.stop());
+  const databaseUrl = await createTestDatabase();
+  const sidecar = await startSidecar(databaseUrl, {
+    POST_OFFICE_BACKENDS: JSON.stringify({ default: postmark(await primary.start(), 'spare'), spare: { ...postmark(await spare.start()), batch: true } }),
+    POST_OFFICE_CIRCUIT_FAILURES: '1',
+    POST_OFFICE_CIRCUIT_PAUSE_SECONDS: '600',
+    POST_OFFICE_RETRY_BASE_SECONDS: '600',
+  });
+  const [opener] = await enqueue(sidecar.apiUrl, emails(1, 'opener'));
+  const db = await connect(databaseUrl);
+  await eventually('the opener to fail once', async () => (await db.query('SELECT status FROM emails WHERE id = $1', [opener])).rows[0].status === 'queued'
+    && (await db.query('SELECT count(*) FROM email_logs WHERE email_id = $1', [opener])).rows[0].count === '1');
+  const ids = await enqueue(sidecar.apiUrl, emails(20, 'batched'));
+  await eventually('the emails to be sent', async () =>
+    Number((await db.query(`SELECT count(*) FROM emails WHERE status = 'sent' AND sent_via = 'spare' AND id = ANY($1::uuid[])`, [ids])).rows[0].count) === ids.length);
+  const batches = spare.requests.filter((request) => request.path === '/email/batch');
+  assert.ok(batches.length > 0 && batches.length < ids.length, `${batches.length} batch requests for ${ids.length} emails`);
+  assert.equal(primary.requests.length, 1, 'only the opener reached the paused backend');
+  const metrics = await (await fetch(`${sidecar.adminUrl}/metrics`)).text();
+  const sends = [...metrics.matchAll(/^postoffice_worker_sends_total\{worker="\d+",backend="spare",result="ok"\} (\d+)$/gm)];
+  assert.equal(sends.reduce((sum, match) => sum + Number(match[1]), 0), ids.length, 'the sends count as the fallback\'s');
+});
+
 test('a chain of three: each retry moves one backend on, and every hop counts', async () => {
   const middle = new MockProvider(unavailable);
   const last = new MockProvider();
@@ -160,7 +187,7 @@ test('a chain of three: each retry moves one backend on, and every hop counts', 
   const databaseUrl = await createTestDatabase();
   const sidecar = await startSidecar(databaseUrl, {
     POST_OFFICE_BACKENDS: JSON.stringify({
-      default: postmark(await deadPort(), 'middle'),
+      default: postmark(DEAD_PORT, 'middle'),
       middle: postmark(await middle.start(), 'last'),
       last: postmark(await last.start()),
     }),
