@@ -6,7 +6,7 @@ import { resolveSettings, type ClientOptions } from './settings.ts';
 import { Transport, type Response } from './transport.ts';
 import type {
   AcceptedEmail, EmailDetail, EmailPage, EmailRequest, EmailSummary, ListQuery, Preview, PreviewRequest, Template,
-  TemplateRequest, TemplateSummary,
+  TemplateRequest, TemplateSummary, Suppression, SuppressionPage, SuppressionRequest,
 } from './types.ts';
 
 /** What an enqueue answers: the email's id and status; `replayed` when the key had been used before. */
@@ -83,6 +83,26 @@ export class Client {
   /** `POST /v1/emails/:id/requeue`: a failed, expired or cancelled email, with a fresh attempt budget. */
   async requeue(id: string): Promise<AcceptedEmail> {
     return (await this.#transport.request({ method: 'POST', path: `/v1/emails/${segment(id)}/requeue` })).body as AcceptedEmail;
+  }
+
+  /** `GET /v1/suppressions`: one page of the suppression list, in address order. */
+  async listSuppressions(query: { limit?: number; cursor?: string } = {}): Promise<SuppressionPage> {
+    return (await this.#transport.request({ method: 'GET', path: '/v1/suppressions', query })).body as SuppressionPage;
+  }
+
+  /** `GET /v1/suppressions/:address`: why the address is suppressed; `NOT_FOUND` when it is not. */
+  async getSuppression(address: string): Promise<Suppression> {
+    return (await this.#transport.request({ method: 'GET', path: `/v1/suppressions/${segment(address)}` })).body as Suppression;
+  }
+
+  /** `PUT /v1/suppressions/:address`: stops sending to the address (reason `manual` unless given). */
+  async suppress(address: string, request: SuppressionRequest = {}): Promise<Suppression> {
+    return (await this.#transport.request({ method: 'PUT', path: `/v1/suppressions/${segment(address)}`, body: request })).body as Suppression;
+  }
+
+  /** `DELETE /v1/suppressions/:address`: sends to the address again; `NOT_FOUND` when it was not listed. */
+  async unsuppress(address: string): Promise<void> {
+    await this.#transport.request({ method: 'DELETE', path: `/v1/suppressions/${segment(address)}` });
   }
 
   /** `PUT /v1/templates/:name`: creates or replaces the template in one language ('' or none: the default). */

@@ -24,6 +24,13 @@ export type TemplateSummary = JsonOf<paths['/v1/templates']['get']['responses'][
 export type PreviewRequest = JsonOf<NonNullable<paths['/v1/templates/{name}/preview']['post']['requestBody']>>;
 export type Preview = JsonOf<paths['/v1/templates/{name}/preview']['post']['responses'][200]>;
 
+/** One address of the suppression list. */
+export type Suppression = JsonOf<paths['/v1/suppressions/{address}']['get']['responses'][200]>;
+/** One page of `GET /v1/suppressions`. */
+export type SuppressionPage = JsonOf<paths['/v1/suppressions']['get']['responses'][200]>;
+/** `PUT /v1/suppressions/:address`'s body. */
+export type SuppressionRequest = JsonOf<NonNullable<paths['/v1/suppressions/{address}']['put']['requestBody']>>;
+
 /** The JSON body of every API error. */
 export type ApiErrorBody = JsonOf<paths['/v1/emails']['post']['responses'][400]>;
 /** The API's stable error codes (README.md, "Error codes"). */

@@ -141,3 +141,15 @@ test('each call without a key gets its own: the same email twice is two emails',
   const stored = await db.query("SELECT count(*)::int AS n FROM emails WHERE message->>'subject' = $1", [message.subject]);
   assert.equal(stored.rows[0].n, 4);
 });
+
+test('suppressions: suppress, get, list, unsuppress', async () => {
+  const address = `blocked-${randomUUID().slice(0, 8)}@example.com`;
+  const added = await client.suppress(address, { detail: 'asked us' });
+  assert.deepStrictEqual([added.address, added.reason, added.detail], [address, 'manual', 'asked us']);
+  assert.equal((await client.getSuppression(address)).reason, 'manual');
+  const page = await client.listSuppressions({ limit: 1000 });
+  assert.ok(page.suppressions.some((entry) => entry.address === address));
+  await client.unsuppress(address);
+  const gone = await rejection(client.getSuppression(address));
+  assert.equal(gone.code, 'NOT_FOUND');
+});

@@ -30,7 +30,7 @@ test('an independent OpenAPI 3 validator accepts the document', async () => {
   // The document describes every route the client calls.
   assert.deepStrictEqual(Object.keys(snapshot.paths).sort(), [
     '/v1/emails', '/v1/emails/batch', '/v1/emails/{id}', '/v1/emails/{id}/cancel', '/v1/emails/{id}/requeue',
-    '/v1/templates', '/v1/templates/{name}', '/v1/templates/{name}/preview',
+    '/v1/suppressions', '/v1/suppressions/{address}', '/v1/templates', '/v1/templates/{name}', '/v1/templates/{name}/preview',
   ]);
 });
 

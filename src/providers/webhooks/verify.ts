@@ -61,3 +61,12 @@ export const isRecord = (value: unknown): value is Record<string, unknown> =>
 
 /** A string field or null. */
 export const text = (value: unknown): string | null => (typeof value === 'string' && value !== '' ? value : typeof value === 'number' ? String(value) : null);
+
+/**
+ * A signing timestamp (seconds since the epoch, as text) within `toleranceSeconds` of now, either
+ * way: an older one is a replay, a later one a forgery or a skewed clock.
+ */
+export function freshTimestamp(seconds: string | undefined, toleranceSeconds = 300, now = Date.now()): boolean {
+  if (seconds === undefined || !/^\d{1,12}(\.\d+)?$/.test(seconds)) return false;
+  return Math.abs(now / 1000 - Number(seconds)) <= toleranceSeconds;
+}

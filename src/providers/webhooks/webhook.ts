@@ -48,9 +48,11 @@ export type WebhookResult =
   | { kind: 'events'; events: DeliveryEvent[] }
   /**
    * A handshake the provider needs answered rather than stored (SNS SubscriptionConfirmation):
-   * `confirm` is called once the reply is due; `reply` is sent with 200.
+   * `confirm` is called once the reply is due; `reply` is sent with 200. `notice`: a line the
+   * listener logs, for a handshake an operator completes by hand (SES with auto_confirm off: the
+   * SubscribeURL to open).
    */
-  | { kind: 'handshake'; confirm?: () => Promise<void>; reply?: unknown };
+  | { kind: 'handshake'; confirm?: () => Promise<void>; reply?: unknown; notice?: string };
 
 /** The body is not in the provider's documented format: the listener answers 400 with this message. */
 export class WebhookBodyError extends Error {}
