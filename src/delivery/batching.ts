@@ -26,9 +26,10 @@ export class Batching {
   }
 
   /**
-   * `first` and the waiting emails that can go with it — same backend (the one they go through), within the endpoint's
-   * count and size, attachments only where it takes them — taken out of `waiting` (whose order
-   * is otherwise kept). Just [first] when its backend does not batch or nothing can join it.
+   * `first` and the waiting emails that can go with it — same backend (the one they go through,
+   * `via`), within the endpoint's count and size, attachments only where it takes them — taken out
+   * of `waiting` (whose order is otherwise kept). Just [first] when its backend does not batch or
+   * nothing can join it.
    */
   take(first: ClaimedEmail, waiting: ClaimedEmail[]): ClaimedEmail[] {
     const endpoint = this.endpoints.get(first.via);
