@@ -32,11 +32,20 @@ export function buildWebhookListener(deps: WebhookListenerDeps) {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
 
+  const webhookFor = (alias: string) => {
+    const settings = Object.hasOwn(backends, alias) ? backends[alias] : undefined;
+    return settings === undefined ? undefined : webhookOf(settings);
+  };
+  const unknown = (alias: string) => fail(404, 'NOT_FOUND', `alias: no backend "${alias}" with webhook settings`);
+
+  // Mandrill checks a webhook URL with HEAD when it is saved, and refuses it without a 200.
+  app.head<{ Params: { alias: string } }>('/webhooks/:alias', async (request, reply) =>
+    reply.code(webhookFor(request.params.alias) === undefined ? 404 : 200).send());
+
   app.post<{ Params: { alias: string } }>('/webhooks/:alias', async (request, reply) => {
     const { alias } = request.params;
-    const settings = Object.hasOwn(backends, alias) ? backends[alias] : undefined;
-    const webhook = settings === undefined ? undefined : webhookOf(settings);
-    if (webhook === undefined) return reply.code(404).send(fail(404, 'NOT_FOUND', `alias: no backend "${alias}" with webhook settings`));
+    const webhook = webhookFor(alias);
+    if (webhook === undefined) return reply.code(404).send(unknown(alias));
     const count = (result: string) => metrics.webhookRequests.inc({ backend: alias, result });
     const hook: WebhookRequest = {
       method: request.method,
@@ -60,7 +69,7 @@ export function buildWebhookListener(deps: WebhookListenerDeps) {
     if (result.kind === 'handshake') {
       await result.confirm?.();
       count('ok');
-      logger.info({ backend: alias }, 'webhook handshake answered');
+      logger.info({ backend: alias, ...(result.notice === undefined ? {} : { notice: result.notice }) }, 'webhook handshake answered');
       return reply.code(200).send(result.reply ?? { ok: true });
     }
     try {

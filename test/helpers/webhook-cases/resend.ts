@@ -24,6 +24,7 @@ export const resendBounced = (messageId: string, recipient: string) => ({
 export const resendCase: WebhookCase = {
   label: 'resend',
   webhook: { signing_secret: resendSecret },
-  bounce: ({ messageId, recipient }) => signedResend(JSON.stringify(resendBounced(messageId, recipient))),
+  // One svix-id per event: Resend retries (and an attacker's replay) carry the same one.
+  bounce: ({ messageId, recipient }) => signedResend(JSON.stringify(resendBounced(messageId, recipient)), resendSecret, undefined, `msg_bounce_${messageId}`),
   forged: ({ messageId, recipient }) => signedResend(JSON.stringify(resendBounced(messageId, recipient)), 'whsec_d3Jvbmctc2VjcmV0LXdyb25nLXNlY3JldA=='),
 };
