@@ -179,6 +179,30 @@ test('emails failing over travel in the fallback\'s batches, counted against the
   assert.equal(sends.reduce((sum, match) => sum + Number(match[1]), 0), ids.length, 'the sends count as the fallback\'s');
 });
 
+test('emails failing over spend the fallback\'s rate-limit allowance, not their own backend\'s', async () => {
+  const primary = new MockProvider(unavailable);
+  const spare = new MockProvider();
+  defer(() => primary.stop());
+  defer(() => spare.stop());
+  const databaseUrl = await createTestDatabase();
+  const limit = { rate_limit: { per_second: 50, per_day: 1000 } };
+  const sidecar = await startSidecar(databaseUrl, {
+    POST_OFFICE_BACKENDS: JSON.stringify({ default: { ...postmark(await primary.start(), 'spare'), ...limit }, spare: { ...postmark(await spare.start()), ...limit } }),
+    POST_OFFICE_CIRCUIT_FAILURES: '1',
+    POST_OFFICE_CIRCUIT_PAUSE_SECONDS: '600',
+    POST_OFFICE_RETRY_BASE_SECONDS: '600',
+  });
+  await enqueue(sidecar.apiUrl, emails(1, 'opener'));
+  await eventually('the circuit to open', async () =>
+    ((await (await fetch(`${sidecar.adminUrl}/readyz`)).json()) as { circuits: Record<string, string> }).circuits.default === 'open');
+  const ids = await enqueue(sidecar.apiUrl, emails(10, 'paced'));
+  const db = await connect(databaseUrl);
+  await eventually('the emails to be sent', async () =>
+    Number((await db.query(`SELECT count(*) FROM emails WHERE status = 'sent' AND sent_via = 'spare' AND id = ANY($1::uuid[])`, [ids])).rows[0].count) === ids.length);
+  const { rows } = await db.query<{ backend: string; day_used: number }>('SELECT backend, day_used FROM backend_rate_limits ORDER BY backend');
+  assert.deepEqual(rows.map((row) => ({ ...row })), [{ backend: 'default', day_used: 1 }, { backend: 'spare', day_used: ids.length }]);
+});
+
 test('a chain of three: each retry moves one backend on, and every hop counts', async () => {
   const middle = new MockProvider(unavailable);
   const last = new MockProvider();
