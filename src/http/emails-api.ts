@@ -6,7 +6,7 @@ import type { EmailStatus } from '../email/message.ts';
 import type { EmailRequest } from '../email/validate.ts';
 import { PostOfficeError } from '../errors.ts';
 import type { QueueStore } from '../store/store.ts';
-import { decodeCursor, encodeCursor, toApiEmail, toApiRecipients } from './present.ts';
+import { decodeCursor, encodeCursor, integerLimit, pageOf, toApiEmail, toApiRecipients } from './present.ts';
 import * as schema from './schemas.ts';
 
 export interface EmailsApiOptions {
@@ -79,18 +79,13 @@ export async function emailsApi(app: FastifyInstance, options: EmailsApiOptions)
         ...schema.errors(400),
       },
     },
-    // A query string holds only strings; with coercion off, "?limit=20" becomes the integer here.
-    preValidation: async (request) => {
-      const query = request.query as Record<string, unknown>;
-      if (typeof query.limit === 'string' && /^\d{1,9}$/.test(query.limit)) query.limit = Number(query.limit);
-    },
+    preValidation: integerLimit,
   }, async (request) => {
     requireDatabase();
     const { status, recipient_status: recipientStatus, limit, cursor } = request.query;
     const rows = await store.listEmails({ status, recipientStatus, limit: limit + 1, before: cursor === undefined ? undefined : decodeCursor(cursor) });
-    const page = rows.slice(0, limit);
-    const last = page.at(-1);
-    return { emails: page.map(toApiEmail), next_cursor: rows.length > limit && last !== undefined ? encodeCursor(last.id) : null };
+    const { items, next } = pageOf(rows, limit, (last) => encodeCursor(last.id));
+    return { emails: items.map(toApiEmail), next_cursor: next };
   });
 
   /** Shared by requeue and cancel: 404 when missing, 409 naming the status when not allowed. */

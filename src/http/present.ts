@@ -60,3 +60,16 @@ export function decodeCursor(cursor: string): string {
   if (!uuid.test(id)) throw new PostOfficeError('INVALID_CURSOR', 'cursor: not a cursor this API returned');
   return id;
 }
+
+/** A query string holds only strings; with coercion off, "?limit=20" becomes the integer here (a list route's preValidation). */
+export async function integerLimit(request: { query: unknown }): Promise<void> {
+  const query = request.query as Record<string, unknown>;
+  if (typeof query.limit === 'string' && /^\d{1,9}$/.test(query.limit)) query.limit = Number(query.limit);
+}
+
+/** One page of `rows` (read with limit + 1) and the cursor of the next, null on the last. */
+export function pageOf<T>(rows: readonly T[], limit: number, cursorOf: (last: T) => string): { items: T[]; next: string | null } {
+  const items = rows.slice(0, limit);
+  const last = items.at(-1);
+  return { items, next: rows.length > limit && last !== undefined ? cursorOf(last) : null };
+}

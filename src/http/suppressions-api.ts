@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { parseMailbox } from '../email/addresses.ts';
 import { PostOfficeError } from '../errors.ts';
 import type { SuppressionReason, SuppressionStore } from '../store/suppression-store.ts';
+import { integerLimit, pageOf } from './present.ts';
 import * as schema from './schemas.ts';
 
 export interface SuppressionsApiOptions {
@@ -39,18 +40,13 @@ export async function suppressionsApi(app: FastifyInstance, options: Suppression
         ...schema.errors(400),
       },
     },
-    preValidation: async (request) => {
-      const query = request.query as Record<string, unknown>;
-      if (typeof query.limit === 'string' && /^\d{1,9}$/.test(query.limit)) query.limit = Number(query.limit);
-    },
+    preValidation: integerLimit,
   }, async (request) => {
     requireDatabase();
     const { limit, cursor } = request.query;
     const after = cursor === undefined ? undefined : Buffer.from(cursor, 'base64url').toString();
-    const rows = await suppressions.list(limit + 1, after);
-    const page = rows.slice(0, limit);
-    const last = page.at(-1);
-    return { suppressions: page, next_cursor: rows.length > limit && last !== undefined ? cursorOf(last.address) : null };
+    const { items, next } = pageOf(await suppressions.list(limit + 1, after), limit, (last) => cursorOf(last.address));
+    return { suppressions: items, next_cursor: next };
   });
 
   app.get<{ Params: { address: string } }>('/v1/suppressions/:address', {

@@ -38,9 +38,10 @@ export function buildWebhookListener(deps: WebhookListenerDeps) {
   };
   const unknown = (alias: string) => fail(404, 'NOT_FOUND', `alias: no backend "${alias}" with webhook settings`);
 
-  // Mandrill checks a webhook URL with HEAD when it is saved, and refuses it without a 200.
-  app.head<{ Params: { alias: string } }>('/webhooks/:alias', async (request, reply) =>
-    reply.code(webhookFor(request.params.alias) === undefined ? 404 : 200).send());
+  // Providers check a webhook URL when it is saved and refuse it without a 200: Mandrill with
+  // HEAD, Unisender Go with GET (Fastify answers HEAD from the GET route).
+  app.get<{ Params: { alias: string } }>('/webhooks/:alias', async (request, reply) =>
+    (webhookFor(request.params.alias) === undefined ? reply.code(404).send(unknown(request.params.alias)) : reply.code(200).send({ ok: true })));
 
   app.post<{ Params: { alias: string } }>('/webhooks/:alias', async (request, reply) => {
     const { alias } = request.params;

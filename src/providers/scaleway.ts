@@ -63,7 +63,8 @@ export const scaleway: ProviderKind<ScalewaySettings> = {
         const json = parseJson(reply.body);
         if (isSuccess(reply)) {
           const first = Array.isArray(json?.emails) ? (json.emails[0] as { id?: unknown; message_id?: unknown } | undefined) : undefined;
-          const id = typeof first?.message_id === 'string' ? first.message_id : typeof first?.id === 'string' ? first.id : undefined;
+          // `id` is what Scaleway's webhook events carry (email_id), so events find the email by it.
+          const id = typeof first?.id === 'string' ? first.id : typeof first?.message_id === 'string' ? first.message_id : undefined;
           return id === undefined ? malformed(reply) : { outcome: 'ok', providerMessageId: id };
         }
         const type = typeof json?.type === 'string' ? json.type : undefined;

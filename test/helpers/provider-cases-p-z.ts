@@ -143,7 +143,7 @@ export const casesPtoZ: ProviderCase[] = [
     },
     success: {
       reply: json(200, { emails: [{ id: '6e9ba5b2-1c6a-4d8e-9c1a-0a0a0a0a0a0a', message_id: 'f6d1c2b3-a4e5-4f60-8a7b-9c0d1e2f3a4b', project_id: 'b8f2e1c4', mail_from: 'sender@example.com', rcpt_to: 'ann@example.com', rcpt_type: 'to', subject: 'Conformance check', status: 'sending' }] }),
-      id: 'f6d1c2b3-a4e5-4f60-8a7b-9c0d1e2f3a4b',
+      id: '6e9ba5b2-1c6a-4d8e-9c1a-0a0a0a0a0a0a',
     },
     permanent: { reply: json(400, { details: [{ argument_name: 'to[1].email', reason: 'constraint', help_message: 'must be a valid email' }], message: 'invalid argument(s)', type: 'invalid_arguments' }), code: 'REJECTED' },
     unauthorized: json(401, { message: 'authentication is denied', method: 'api_key', reason: 'invalid_argument', type: 'denied_authentication' }),

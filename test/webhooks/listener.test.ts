@@ -48,8 +48,9 @@ test('an alias that is unknown or has no webhook settings answers 404; other rou
   assert.equal((await webhook({}, `${sidecar.webhookUrl}/webhooks/nope`)).status, 404);
   assert.equal((await webhook({}, `${sidecar.webhookUrl}/webhooks/plain`)).status, 404);
   assert.equal((await fetch(`${sidecar.webhookUrl}/v1/emails`)).status, 404);
-  // Mandrill checks the URL with HEAD when the webhook is saved.
+  // Mandrill checks the URL with HEAD when the webhook is saved, Unisender Go with GET.
   assert.equal((await fetch(hooks, { method: 'HEAD' })).status, 200);
+  assert.equal((await fetch(hooks)).status, 200);
   assert.equal((await fetch(`${sidecar.webhookUrl}/webhooks/plain`, { method: 'HEAD' })).status, 404);
 });
 

@@ -1,15 +1,11 @@
 // Postmark's webhooks (https://postmarkapp.com/developer/webhooks/webhooks-overview): one JSON
 // record per request, RecordType naming its kind. Postmark authenticates by the basic-auth
 // credentials written into the webhook URL (https://user:password@host/webhooks/<alias>).
-import { onlyFields, requiredString } from '../settings.ts';
 import type { DeliveryEvent, DeliveryEventType, WebhookKind } from './webhook.ts';
 import { WebhookBodyError } from './webhook.ts';
-import { basicAuthMatches, eventKeyOf, eventTime, isRecord, jsonBody, text } from './verify.ts';
+import { basicAuth, eventKeyOf, eventTime, isRecord, jsonBody, text, type BasicAuthSettings } from './verify.ts';
 
-export type PostmarkWebhookSettings = {
-  username: string;
-  password: string;
-};
+export type PostmarkWebhookSettings = BasicAuthSettings;
 
 // Bounce types (https://postmarkapp.com/developer/api/bounce-api#bounce-types) → what they mean
 // for the recipient. Types not listed (AutoResponder, Subscribe, AddressChange, …) are not about delivery.
@@ -74,12 +70,7 @@ function event(record: Record<string, unknown>): DeliveryEvent | null {
 }
 
 export const postmarkWebhook: WebhookKind<PostmarkWebhookSettings> = {
-  parse(raw) {
-    onlyFields(raw, ['username', 'password']);
-    return { username: requiredString(raw, 'username'), password: requiredString(raw, 'password') };
-  },
-  secrets: (settings) => [settings.password],
-  verify: (request, settings) => basicAuthMatches(request, settings.username, settings.password),
+  ...basicAuth,
   read(request) {
     const body = jsonBody(request);
     if (!isRecord(body) || typeof body.RecordType !== 'string') throw new WebhookBodyError('expected a Postmark webhook record with a RecordType');

@@ -1,7 +1,8 @@
 // What several providers' webhook checks share: constant-time comparison, HMAC digests, basic
 // auth, reading a header or a JSON body, and a stable key for events that carry no id.
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
-import { WebhookBodyError, type WebhookRequest } from './webhook.ts';
+import { onlyFields, requiredString } from '../settings.ts';
+import { WebhookBodyError, type WebhookKind, type WebhookRequest } from './webhook.ts';
 
 /** Equal strings, compared in constant time (a different length is simply unequal). */
 export function safeEqual(given: string, expected: string): boolean {
@@ -30,6 +31,18 @@ export function basicAuthMatches(request: WebhookRequest, username: string, pass
   const passwordOk = safeEqual(decoded.slice(decoded.indexOf(':') + 1), password);
   return decoded.includes(':') && userOk && passwordOk;
 }
+
+export type BasicAuthSettings = { username: string; password: string };
+
+/** Settings and check of providers that authenticate by basic-auth credentials in the webhook URL (Postmark, Mailjet). */
+export const basicAuth: Omit<WebhookKind<BasicAuthSettings>, 'read'> = {
+  parse(raw) {
+    onlyFields(raw, ['username', 'password']);
+    return { username: requiredString(raw, 'username'), password: requiredString(raw, 'password') };
+  },
+  secrets: (settings) => [settings.password],
+  verify: (request, settings) => basicAuthMatches(request, settings.username, settings.password),
+};
 
 /** The body as JSON; WebhookBodyError (400) when it is not. */
 export function jsonBody(request: WebhookRequest): unknown {
