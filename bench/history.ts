@@ -54,7 +54,7 @@ async function measure(label: string) {
     t0 = performance.now();
     const claimed = await store.leases.claim('bench', batch, 60);
     await store.leases.complete('bench', claimed.map((email) => ({
-      id: email.id, attempt: email.attempt, status: 'sent', providerMessageId: 'x', code: null, message: null, retryInSeconds: 0,
+      id: email.id, attempt: email.attempt, via: email.via, status: 'sent', providerMessageId: 'x', code: null, message: null, retryInSeconds: 0,
     })));
     claim.push(performance.now() - t0);
   }

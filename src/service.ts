@@ -31,6 +31,7 @@ import { RetentionStore } from './store/retention-store.ts';
 import { QueueStore } from './store/store.ts';
 import { CleanupJob, DEFAULT_BATCH_SIZE, DEFAULT_BLOB_MARGIN_SECONDS } from './retention/cleanup-job.ts';
 import { assertPortsFree } from './port-check.ts';
+import { fallbackPairs } from './providers/fallback.ts';
 import { inlineRenderer } from './templates/renderer.ts';
 import type { WorkerPool } from './worker/pool.ts';
 
@@ -78,6 +79,7 @@ async function buildDelivery(config: Config, deps: { store: QueueStore; metrics:
     deps.rateLimits,
   );
   for (const backend of limiter.backends) metrics.rateLimited.inc({ backend }, 0);
+  for (const pair of fallbackPairs(config.backends)) metrics.failovers.inc(pair, 0);
   const loop = new Delivery({
     owner: deps.owner,
     backends: config.backends,

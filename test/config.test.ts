@@ -102,6 +102,11 @@ const cases: { rule: string; env: Env; variable: string; message: RegExp; secret
   { rule: 'max_message_bytes is at least 1 KiB', env: backends({ relay: { provider: 'smtp', host: 'mail', max_message_bytes: 1000 } }), variable: 'POST_OFFICE_BACKENDS', message: /^POST_OFFICE_BACKENDS\.relay\.max_message_bytes must be an integer number of bytes from 1024/ },
   { rule: 'batch is true or false', env: backends({ default: { provider: 'postmark', server_token: 'pm-secret-token-5678', batch: 'yes' } }), variable: 'POST_OFFICE_BACKENDS', message: /^POST_OFFICE_BACKENDS\.default\.batch must be true or false \(got "yes"\)$/, secrets: ['pm-secret-token-5678'] },
   { rule: 'batch needs a provider with a batch endpoint', env: backends({ relay: { provider: 'smtp', host: 'mail', batch: true } }), variable: 'POST_OFFICE_BACKENDS', message: /^POST_OFFICE_BACKENDS\.relay\.batch: provider smtp has no batch endpoint \(batching providers: postmark, resend\)$/ },
+  { rule: 'fallback is an alias', env: backends({ default: { provider: 'outbox', fallback: 2 } }), variable: 'POST_OFFICE_BACKENDS', message: /^POST_OFFICE_BACKENDS\.default\.fallback must be the alias of another backend \(got 2\)$/ },
+  { rule: 'fallback names a configured backend', env: backends({ default: { provider: 'outbox', fallback: 'spare' } }), variable: 'POST_OFFICE_BACKENDS', message: /^POST_OFFICE_BACKENDS\.default\.fallback: no backend "spare" \(aliases: default\)$/ },
+  { rule: 'a backend cannot fall back to itself', env: backends({ default: { provider: 'outbox', fallback: 'default' } }), variable: 'POST_OFFICE_BACKENDS', message: /^POST_OFFICE_BACKENDS\.default\.fallback: a backend cannot fall back to itself$/ },
+  { rule: 'fallbacks must not make a cycle', env: backends({ default: { provider: 'outbox', fallback: 'b' }, b: { provider: 'outbox', fallback: 'default' } }), variable: 'POST_OFFICE_BACKENDS', message: /^POST_OFFICE_BACKENDS\.default\.fallback: cycle default → b → default$/ },
+  { rule: 'a cycle further along a chain is named from its first member', env: backends({ default: { provider: 'outbox', fallback: 'b' }, b: { provider: 'outbox', fallback: 'c' }, c: { provider: 'outbox', fallback: 'b' } }), variable: 'POST_OFFICE_BACKENDS', message: /^POST_OFFICE_BACKENDS\.b\.fallback: cycle b → c → b$/ },
   { rule: 'base_url must be http or https', env: backends({ default: { provider: 'mailgun', api_key: 'key-secret-value-1234', domain: 'mg.example.com', base_url: 'ftp://mail.example.com' } }), variable: 'POST_OFFICE_BACKENDS', message: /base_url must be an http or https URL/, secrets: ['key-secret-value-1234'] },
 ];
 
@@ -154,6 +159,11 @@ test('events: the URL and its secret, or nothing when the URL is unset', () => {
   const config = loadConfig({ POST_OFFICE_EVENTS_URL: ' https://app.internal/post-office/events ', POST_OFFICE_EVENTS_SECRET: 'whsec-0123456789abcdef' });
   assert.deepEqual(config.events, { url: 'https://app.internal/post-office/events', secret: 'whsec-0123456789abcdef' });
   assert.equal(loadConfig({ POST_OFFICE_EVENTS_SECRET: 'whsec-0123456789abcdef' }).events, undefined);
+});
+
+test('a fallback chain of three is read as written', () => {
+  const { backends: read } = loadConfig(backends({ default: { provider: 'outbox', fallback: 'b' }, b: { provider: 'outbox', fallback: 'c' }, c: { provider: 'outbox' } }));
+  assert.deepEqual(Object.fromEntries(Object.entries(read).map(([alias, settings]) => [alias, settings.fallback])), { default: 'b', b: 'c', c: undefined });
 });
 
 test('the default body limit lets the largest message a provider documents through, with room for the JSON', () => {

@@ -26,19 +26,20 @@ export class Batching {
   }
 
   /**
-   * `first` and the waiting emails that can go with it — same backend, within the endpoint's
-   * count and size, attachments only where it takes them — taken out of `waiting` (whose order
-   * is otherwise kept). Just [first] when its backend does not batch or nothing can join it.
+   * `first` and the waiting emails that can go with it — same backend (the one they go through,
+   * `via`), within the endpoint's count and size, attachments only where it takes them — taken out
+   * of `waiting` (whose order is otherwise kept). Just [first] when its backend does not batch or
+   * nothing can join it.
    */
   take(first: ClaimedEmail, waiting: ClaimedEmail[]): ClaimedEmail[] {
-    const endpoint = this.endpoints.get(first.backend);
+    const endpoint = this.endpoints.get(first.via);
     const fits = (email: ClaimedEmail) => endpoint !== undefined && (endpoint.attachments || email.message.attachments.length === 0);
     if (endpoint === undefined || !fits(first)) return [first];
     const batch = [first];
     let bytes = approximateBytes(first.message);
     const rest: ClaimedEmail[] = [];
     for (const email of waiting) {
-      const size = email.backend === first.backend && fits(email) ? approximateBytes(email.message) : Number.POSITIVE_INFINITY;
+      const size = email.via === first.via && fits(email) ? approximateBytes(email.message) : Number.POSITIVE_INFINITY;
       if (batch.length < endpoint.maxMessages && bytes + size <= endpoint.maxBytes) {
         batch.push(email);
         bytes += size;

@@ -55,6 +55,13 @@ export class CircuitBreaker {
     return true;
   }
 
+  /** Would allow() say no now? Asked without taking the probe, to choose where an email goes. */
+  paused(backend: string, now = Date.now()): boolean {
+    const circuit = this.circuits.get(backend);
+    if (circuit === undefined || circuit.state === 'closed') return false;
+    return (circuit.state === 'open' && now < circuit.until) || circuit.probing;
+  }
+
   /** When an email held back from this backend should be due again: the pause's end, or
    * (while a probe is out) a moment from now, so held-back emails are not claimed in a loop. */
   pausedUntil(backend: string, now = Date.now()): Date {

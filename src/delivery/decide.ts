@@ -6,7 +6,7 @@ import { retryDelaySeconds } from './retry-policy.ts';
 
 /** Turns one send outcome into what is recorded. */
 export function decide(email: ClaimedEmail, result: SendOutcome, retryBaseSeconds: number, now = Date.now()): Completion {
-  const base = { id: email.id, attempt: email.attempt, providerMessageId: null, retryInSeconds: 0 };
+  const base = { id: email.id, attempt: email.attempt, via: email.via, providerMessageId: null, retryInSeconds: 0 };
   if (result.outcome === 'ok') {
     return { ...base, status: 'sent', providerMessageId: result.providerMessageId, code: null, message: null, ...(result.subject === undefined ? {} : { subject: result.subject }) };
   }

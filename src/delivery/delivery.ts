@@ -4,6 +4,7 @@
 //
 // - producer.ts      claims due emails under a lease and fills the worker pool;
 // - pacer.ts         holds emails of rate-limited backends until their fleet-wide send slot;
+// - failover.ts      says which backend each attempt goes through (a backend's fallback);
 // - completer.ts     records outcomes in batches (decide.ts says what each outcome means);
 // - lease-keeper.ts  extends this sidecar's leases and rescues those of sidecars that died.
 // A poll timer wakes the producer in case a NOTIFY was missed (or LISTEN is off).
@@ -18,6 +19,7 @@ import { Batching } from './batching.ts';
 import type { CircuitBreaker } from './circuit-breaker.ts';
 import { Completer, countFinished } from './completer.ts';
 import { ErrorLog } from './error-log.ts';
+import { Failover } from './failover.ts';
 import { LeaseKeeper } from './lease-keeper.ts';
 import { Pacer } from './pacer.ts';
 import { Producer } from './producer.ts';
@@ -67,13 +69,15 @@ export class Delivery {
     this.pacer = new Pacer(owner, { limiter: deps.limiter, leases, metrics, logger }, {
       send: (email) => this.producer.send(email),
       retry: (email) => this.producer.retry(email),
-      holdBack: (email) => void this.producer.holdBack([email]),
+      // Back to the producer, which sends it through a fallback or holds it back.
+      holdBack: (email) => this.producer.retry(email),
       allow: (backend) => breaker.allow(backend),
       released: () => this.producer.wake(),
     });
     this.producer = new Producer(
       { owner, batchSize: options.batchSize, leaseSeconds: options.leaseSeconds },
-      { leases, pool: deps.pool, breaker, batching: new Batching(options.backends), completer: this.completer, pacer: this.pacer, metrics, logger },
+      { leases, pool: deps.pool, breaker, batching: new Batching(options.backends),
+        failover: new Failover(options.backends, { breaker, metrics }), completer: this.completer, pacer: this.pacer, metrics, logger },
     );
     this.leaseKeeper = new LeaseKeeper({ owner, leaseSeconds: options.leaseSeconds }, { leases, logger }, {
       held: () => [...this.producer.held(), ...this.pacer.ids()],

@@ -6,6 +6,7 @@
 //               └── no slot ──▶ released to the queue, due when its turn may come, attempt unspent
 //
 // Paced emails count as load for the producer (an email at its slot must find a free task slot).
+// An email is paced by the backend it goes through (its `via`, src/delivery/failover.ts).
 import type { Logger } from 'pino';
 import type { MainMetrics } from '../metrics/main-metrics.ts';
 import type { ClaimedEmail, LeaseStore } from '../store/lease-store.ts';
@@ -17,7 +18,7 @@ export interface PacerHooks {
   send(email: ClaimedEmail): void;
   /** The slot came too late (a busy event loop): the email asks for a new one. */
   retry(email: ClaimedEmail): void;
-  /** The slot has come but the backend's circuit is open. */
+  /** The slot has come but the backend's circuit is open: a fallback, or back to the queue. */
   holdBack(email: ClaimedEmail): void;
   /** May this backend be tried now (its circuit)? */
   allow(backend: string): boolean;
@@ -100,13 +101,13 @@ export class Pacer {
     this.paced.delete(email.id);
     if (Date.now() > slot.latest) {
       // Sending now could crowd the next second, so the email asks for a new slot instead.
-      void this.refund(email.backend, day, 1);
-      this.metrics.rateLimited.inc({ backend: email.backend });
+      void this.refund(email.via, day, 1);
+      this.metrics.rateLimited.inc({ backend: email.via });
       this.hooks.retry(email);
-    } else if (this.hooks.allow(email.backend)) {
+    } else if (this.hooks.allow(email.via)) {
       this.hooks.send(email);
     } else {
-      void this.refund(email.backend, day, 1);
+      void this.refund(email.via, day, 1);
       this.hooks.holdBack(email);
     }
   }
@@ -121,8 +122,8 @@ export class Pacer {
     for (const { email, slot } of this.paced.values()) {
       if (slot === undefined) continue;
       clearTimeout(slot.timer);
-      const key = `${email.backend}\n${slot.day}`;
-      const entry = unused.get(key) ?? { backend: email.backend, day: slot.day, count: 0 };
+      const key = `${email.via}\n${slot.day}`;
+      const entry = unused.get(key) ?? { backend: email.via, day: slot.day, count: 0 };
       entry.count++;
       unused.set(key, entry);
     }

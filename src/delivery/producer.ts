@@ -8,8 +8,10 @@
 //   2. fill  — hand waiting emails to the pool while fewer than `capacity` slots (an email on
 //              its own request, or a batch-endpoint request; and paced emails) are in use;
 //              waiting emails of one backend go to a thread together, several per task. An email of a rate-limited backend goes to the pacer; of a
-//              paused backend, back to the queue (held back); of a half-open backend, alone as
+//              paused backend, through its fallback (failover.ts), or when every backend of its
+//              chain is paused back to the queue (held back); of a half-open backend, alone as
 //              its probe; of a batching backend, with the waiting emails that fit (batching.ts).
+// "Backend" below is the one the email's attempt goes through (`via`), not always the email's own.
 // Every outcome goes to the completer.
 import type { Logger } from 'pino';
 import type { MainMetrics } from '../metrics/main-metrics.ts';
@@ -20,6 +22,7 @@ import type { Batching } from './batching.ts';
 import type { CircuitBreaker } from './circuit-breaker.ts';
 import type { Completer } from './completer.ts';
 import { ErrorLog } from './error-log.ts';
+import type { Failover } from './failover.ts';
 import type { Pacer } from './pacer.ts';
 
 export interface ProducerOptions {
@@ -34,6 +37,7 @@ export interface ProducerDeps {
   pool: WorkerPool;
   breaker: CircuitBreaker;
   batching: Batching;
+  failover: Failover;
   completer: Completer;
   pacer: Pacer;
   metrics: MainMetrics;
@@ -127,7 +131,7 @@ export class Producer {
           if (email.suppressed !== undefined) metrics.recipientsSuppressed.inc({ backend: email.backend }, email.suppressed.length);
           if (email.status === 'expired') metrics.finished.inc({ backend: email.backend, status: 'expired' });
           else if (email.suppressed !== undefined && recipientCount(email) === 0) this.deps.completer.record(email, allSuppressed(email.suppressed));
-          else this.waiting.push(email);
+          else this.waiting.push({ ...email, via: this.deps.failover.plan(email) });
         }
         this.fill();
         if (claimed.length === limit) this.claimAgain = true;
@@ -148,24 +152,30 @@ export class Producer {
     // unspent): emails failing on their own (a call that never returns) cannot hold every
     // connection, nor every place in `waiting`.
     const later: ClaimedEmail[] = [];
+    // Routed first, so emails failing over join their fallback's groups and batches; each again at its turn.
+    for (const email of this.waiting) this.deps.failover.route(email);
     while (this.running && this.slots + pacer.size < pool.capacity) {
       let email = this.waiting.shift();
       if (email === undefined) break;
+      if (!this.deps.failover.route(email)) {
+        held.push(email);
+        continue;
+      }
       if (this.retryShareFull(email)) {
         later.push(email);
         continue;
       }
-      if (pacer.paces(email.backend)) {
+      if (pacer.paces(email.via)) {
         pacer.hold(email);
         metered.push(email);
-      } else if (!breaker.allow(email.backend)) {
+      } else if (!breaker.allow(email.via)) {
         held.push(email);
-      } else if (breaker.states()[email.backend] !== 'closed') {
+      } else if (breaker.states()[email.via] !== 'closed') {
         // The one probe of a paused backend: the newest waiting email of it on its first attempt.
         // The oldest is the likeliest to be one that fails on its own (it has waited longest,
         // and the emails that opened the circuit were first in line).
         this.waiting.unshift(email);
-        const probe = this.waiting.findLastIndex((other) => other.backend === email!.backend && other.attempt === 1);
+        const probe = this.waiting.findLastIndex((other) => other.via === email!.via && other.attempt === 1);
         email = this.waiting.splice(probe === -1 ? 0 : probe, 1)[0]!;
         this.send(email);
       } else {
@@ -176,10 +186,10 @@ export class Producer {
     }
     if (later.length > 0) void this.release(later, new Date(Date.now() + 1000), 'sending retries back to the queue failed');
     if (held.length > 0) void this.holdBack(held);
-    for (const [backend, group] of Map.groupBy(metered, (email) => email.backend)) void pacer.reserve(backend, group);
+    for (const [backend, group] of Map.groupBy(metered, (email) => email.via)) void pacer.reserve(backend, group);
   }
 
-  /** Puts an email back at the front of the line (it missed its rate-limit slot). */
+  /** Puts an email back at the front of the line (it missed its rate-limit slot, or its backend paused meanwhile). */
   retry(email: ClaimedEmail): void {
     this.waiting.unshift(email);
     this.fill();
@@ -194,7 +204,7 @@ export class Producer {
     const limit = Math.min(this.deps.pool.emailsPerTask, room);
     for (let i = 0; i < this.waiting.length && group.length < limit;) {
       const email = this.waiting[i]!;
-      if (email.backend === first.backend && !this.retryShareFull(email, group)) group.push(...this.waiting.splice(i, 1));
+      if (email.via === first.via && !this.retryShareFull(email, group)) group.push(...this.waiting.splice(i, 1));
       else i++;
     }
     return group;
@@ -207,49 +217,56 @@ export class Producer {
   /** Each email on its own request, in one pool task (each takes a slot). */
   private sendEach(emails: ClaimedEmail[]): void {
     this.slots += emails.length;
-    for (const email of emails) this.countRetry(email);
-    for (const email of emails) this.inflight.set(email.id, email);
+    this.going(emails);
     const done = (results: readonly SendOutcome[]) => this.finish(emails, results, emails.length);
     const failed = (err: unknown) => done(emails.map(() => workerError(err)));
     const [only] = emails;
     if (emails.length === 1 && only !== undefined) {
-      this.deps.pool.run({ backend: only.backend, message: only.message, template: only.template }).then((result) => done([result]), failed);
+      this.deps.pool.run({ backend: only.via, message: only.message, template: only.template }).then((result) => done([result]), failed);
     } else {
       this.deps.pool.runEach(this.taskOf(emails)).then(done, failed);
     }
   }
 
   private taskOf(emails: readonly ClaimedEmail[]) {
-    return { backend: emails[0]!.backend, emails: emails.map((email) => ({ message: email.message, template: email.template })) };
+    return { backend: emails[0]!.via, emails: emails.map((email) => ({ message: email.message, template: email.template })) };
   }
 
   /** Would this email, a retry, take more than half the pool for its backend (with `joining` about to go)? */
   private retryShareFull(email: ClaimedEmail, joining: readonly ClaimedEmail[] = []): boolean {
     if (email.attempt === 1) return false;
     const going = joining.filter((other) => other.attempt > 1).length;
-    return (this.retriesInFlight.get(email.backend) ?? 0) + going >= this.deps.pool.capacity / 2;
+    return (this.retriesInFlight.get(email.via) ?? 0) + going >= this.deps.pool.capacity / 2;
   }
 
   /** Counts a retry going out (+1) or coming back (-1). */
   private countRetry(email: ClaimedEmail, change: 1 | -1 = 1): void {
-    if (email.attempt > 1) this.retriesInFlight.set(email.backend, (this.retriesInFlight.get(email.backend) ?? 0) + change);
+    if (email.attempt > 1) this.retriesInFlight.set(email.via, (this.retriesInFlight.get(email.via) ?? 0) + change);
+  }
+
+  /** Emails handed to the pool: in flight, their retries and failovers counted. */
+  private going(emails: readonly ClaimedEmail[]): void {
+    for (const email of emails) {
+      this.countRetry(email);
+      this.deps.failover.count(email);
+      this.inflight.set(email.id, email);
+    }
   }
 
   /** Emails through the backend's batch endpoint: one request, one slot. */
   private sendBatch(emails: ClaimedEmail[]): void {
     this.slots++;
-    for (const email of emails) this.countRetry(email);
-    for (const email of emails) this.inflight.set(email.id, email);
+    this.going(emails);
     this.deps.pool.runBatch(this.taskOf(emails)).then(
       (results) => this.finish(emails, results, 1),
       (err: unknown) => this.finish(emails, emails.map(() => workerError(err)), 1),
     );
   }
 
-  /** Emails of a paused backend go back to the queue, due when the pause ends, attempt unspent. */
+  /** Emails whose backend and its fallbacks are all paused go back to the queue, attempt unspent, due when a pause ends. */
   async holdBack(emails: readonly ClaimedEmail[]): Promise<void> {
-    for (const [backend, group] of Map.groupBy(emails, (email) => email.backend)) {
-      await this.release(group, this.deps.breaker.pausedUntil(backend), 'holding back emails of a paused backend failed');
+    for (const [backend, group] of Map.groupBy(emails, (email) => email.via)) {
+      await this.release(group, this.deps.failover.pausedUntil(backend), 'holding back emails of a paused backend failed');
     }
   }
 
@@ -264,7 +281,7 @@ export class Producer {
     emails.forEach((email, i) => {
       const result = results[i] ?? workerError(new Error(`no outcome for email ${i + 1} of ${emails.length}`));
       this.inflight.delete(email.id);
-      this.deps.breaker.record(email.backend, result.outcome, Date.now(), email.attempt > 1);
+      this.deps.breaker.record(email.via, result.outcome, Date.now(), email.attempt > 1);
       this.countRetry(email, -1);
       this.deps.completer.record(email, result);
     });

@@ -10,6 +10,7 @@ export function toApiEmail(row: EmailRow) {
     status: row.status,
     priority: row.priority,
     backend: row.backend,
+    sent_via: row.sent_via,
     from: message.from,
     to: message.to,
     cc: message.cc,

@@ -111,6 +111,8 @@ const emailProperties = {
   status: { type: 'string', enum: statuses },
   priority: { type: 'string', enum: priorities },
   backend: { type: 'string' },
+  /** The backend that made the latest attempt: `backend`, or one of its fallbacks (docs/providers.md "Failover"). */
+  sent_via: { type: ['string', 'null'] },
   from: { type: 'string' },
   to: { type: 'array', items: { type: 'string' } },
   cc: { type: 'array', items: { type: 'string' } },
@@ -158,10 +160,11 @@ export const emailDetail = {
       type: 'array',
       items: {
         type: 'object',
-        required: ['at', 'attempt', 'status', 'code', 'message'],
+        required: ['at', 'attempt', 'backend', 'status', 'code', 'message'],
         properties: {
           at: { type: 'string', format: 'date-time' },
           attempt: { type: 'integer' },
+          backend: { type: ['string', 'null'] },
           status: { type: 'string' },
           code: { type: ['string', 'null'] },
           message: { type: ['string', 'null'] },

@@ -51,7 +51,7 @@ export function createMainMetrics(store: QueueStore) {
     }),
     finished: new Counter({
       name: 'postoffice_emails_finished_total',
-      help: 'Emails this sidecar brought to a final status (sent, failed, expired), by backend.',
+      help: 'Emails this sidecar brought to a final status (sent, failed, expired), by the backend the email was enqueued for, as in postoffice_emails_enqueued_total (the backend that sent it counts in postoffice_worker_sends_total).',
       labelNames: ['backend', 'status'] as const,
       registers: [registry],
     }),
@@ -116,6 +116,12 @@ export function createMainMetrics(store: QueueStore) {
       name: 'postoffice_recipients_suppressed_total',
       help: 'Recipients dropped at send time because they are on the suppression list, by backend.',
       labelNames: ['backend'] as const,
+      registers: [registry],
+    }),
+    failovers: new Counter({
+      name: 'postoffice_failovers_total',
+      help: "Emails this sidecar sent through a backend's fallback instead of the backend itself (its circuit paused, or its last attempt failed), by hop along the chain.",
+      labelNames: ['from', 'to'] as const,
       registers: [registry],
     }),
     apiDuration: new Histogram({

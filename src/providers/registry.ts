@@ -19,6 +19,7 @@ import { ses, type SesSettings } from './ses.ts';
 import { smtp, type SmtpSettings } from './smtp.ts';
 import { sparkpost, type SparkpostSettings } from './sparkpost.ts';
 import { unisenderGo, type UnisenderGoSettings } from './unisender-go.ts';
+import { checkFallbacks } from './fallback.ts';
 import { webhookKinds, type AnyWebhookKind } from './webhooks/kinds.ts';
 
 type ProviderSettings =
@@ -54,6 +55,8 @@ export type BackendSettings = ProviderSettings & {
   batch?: boolean;
   /** How the provider's delivery webhooks are verified (src/providers/webhooks/, docs/webhooks.md): parsed by its webhook kind. */
   webhook?: Readonly<Record<string, unknown>>;
+  /** The backend that sends this one's emails while it fails (src/providers/fallback.ts, docs/providers.md "Failover"). */
+  fallback?: string;
 };
 
 // Every kind has a default size limit: adding a provider without one fails to compile here.
@@ -135,6 +138,12 @@ function parseBatch(value: unknown, name: string, provider: ProviderName): boole
   return value;
 }
 
+/** `fallback`: an alias; that it names another backend, and no cycle, is checked once all are read. */
+function parseFallback(value: unknown, name: string): string {
+  if (typeof value !== 'string' || value === '') throw new ConfigError(`${name} must be the alias of another backend (got ${JSON.stringify(value)})`);
+  return value;
+}
+
 /** `webhook`: the provider's webhook settings, checked by its webhook kind. */
 function parseWebhook(value: unknown, name: string, provider: ProviderName): Record<string, unknown> {
   const kind = webhookKinds[provider];
@@ -180,7 +189,9 @@ export function parseBackends(raw: string | undefined, outboxDir: string): Recor
       throw new ConfigError(`${VARIABLE}.${alias}.provider must be one of ${Object.keys(kinds).join(', ')} (got ${JSON.stringify(name)})`);
     }
     // The settings every kind takes are read here; the kind sees only its own.
-    const { rate_limit: rawRateLimit, max_message_bytes: rawMaxBytes, batch: rawBatch, webhook: rawWebhook, ...providerSettings } = settings;
+    const {
+      rate_limit: rawRateLimit, max_message_bytes: rawMaxBytes, batch: rawBatch, webhook: rawWebhook, fallback: rawFallback, ...providerSettings
+    } = settings;
     let parsed: ProviderSettings;
     try {
       parsed = kindOf(name).parse(providerSettings, { outboxDir });
@@ -194,8 +205,10 @@ export function parseBackends(raw: string | undefined, outboxDir: string): Recor
       ...(rawMaxBytes !== undefined && { max_message_bytes: parseMaxMessageBytes(rawMaxBytes, setting('max_message_bytes')) }),
       ...(rawBatch !== undefined && { batch: parseBatch(rawBatch, setting('batch'), name) }),
       ...(rawWebhook !== undefined && { webhook: parseWebhook(rawWebhook, setting('webhook'), name) }),
+      ...(rawFallback !== undefined && { fallback: parseFallback(rawFallback, setting('fallback')) }),
     };
   }
+  checkFallbacks(backends, VARIABLE);
   return backends;
 }
 

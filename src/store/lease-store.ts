@@ -14,7 +14,12 @@ export interface ClaimedEmail {
   id: string;
   status: 'sending' | 'expired';
   priority: Priority;
+  /** The backend the app asked for. */
   backend: string;
+  /** The backend this attempt goes through: `backend` as claimed; delivery may move it along its fallbacks (src/delivery/failover.ts). */
+  via: string;
+  /** The backend that made the previous recorded attempt, null before the first. */
+  sentVia: string | null;
   message: EmailMessage;
   attempt: number;
   maxAttempts: number;
@@ -29,6 +34,8 @@ export interface ClaimedEmail {
 export interface Completion {
   id: string;
   attempt: number;
+  /** The backend that made this attempt (emails.sent_via, email_logs.backend). */
+  via: string;
   status: 'sent' | 'queued' | 'failed' | 'expired';
   providerMessageId: string | null;
   code: string | null;
@@ -78,7 +85,7 @@ export class LeaseStore {
    */
   async claim(owner: string, limit: number, leaseSeconds: number): Promise<ClaimedEmail[]> {
     const result = await this.pool.query<{
-      id: string; status: 'sending' | 'expired'; priority: number; backend: string;
+      id: string; status: 'sending' | 'expired'; priority: number; backend: string; sent_via: string | null;
       message: StoredMessage; attempts: number; max_attempts: number; expires_at: Date | null; suppressed: string[] | null;
     }>(
       `WITH next AS (
@@ -96,7 +103,7 @@ export class LeaseStore {
            last_error   = CASE WHEN e.expires_at <= now() THEN 'expired before it could be sent' ELSE e.last_error END,
            updated_at   = now()
          FROM next WHERE e.id = next.id
-         RETURNING e.id, e.status, e.priority, e.backend, e.message, e.attempts, e.max_attempts, e.expires_at, e.provider_message_id
+         RETURNING e.id, e.status, e.priority, e.backend, e.sent_via, e.message, e.attempts, e.max_attempts, e.expires_at, e.provider_message_id
        ), expired AS (
          INSERT INTO email_logs (email_id, attempt, status, code, message)
          SELECT id, attempts, 'expired', 'EXPIRED', 'expired before it could be sent' FROM claimed WHERE status = 'expired'
@@ -105,7 +112,7 @@ export class LeaseStore {
          code: "'EXPIRED'", message: "'expired before it could be sent'", providerMessageId: 'provider_message_id',
        })}
        -- Recipients on the suppression list (bare, lower-case), found in the same statement.
-       SELECT c.id, c.status, c.priority, c.backend, c.message, c.attempts, c.max_attempts, c.expires_at,
+       SELECT c.id, c.status, c.priority, c.backend, c.sent_via, c.message, c.attempts, c.max_attempts, c.expires_at,
          CASE WHEN c.status = 'sending' THEN (
            SELECT array_agg(s.address) FROM suppressions s WHERE s.address IN (
              SELECT lower(COALESCE(substring(a FROM '<([^<>]*)>\\s*$'), btrim(a)))
@@ -129,6 +136,8 @@ export class LeaseStore {
         status: row.status,
         priority: priorityOf(row.priority),
         backend: row.backend,
+        via: row.backend,
+        sentVia: row.sent_via,
         message: {
           ...row.message,
           to: keep(row.message.to),
@@ -150,11 +159,12 @@ export class LeaseStore {
     if (completions.length === 0) return [];
     const result = await this.pool.query<Finished>(
       `WITH result AS (
-         SELECT * FROM jsonb_to_recordset($2::jsonb) AS r(id uuid, attempt int, status text,
+         SELECT * FROM jsonb_to_recordset($2::jsonb) AS r(id uuid, attempt int, via text, status text,
            provider_message_id text, code text, message text, retry_in double precision, subject text)
        ), done AS (
          UPDATE emails e SET
            status = r.status,
+           sent_via = r.via,
            provider_message_id = COALESCE(r.provider_message_id, e.provider_message_id),
            message = CASE WHEN r.subject IS NULL THEN e.message ELSE jsonb_set(e.message, '{subject}', to_jsonb(r.subject)) END,
            last_error = CASE WHEN r.status = 'sent' THEN e.last_error ELSE r.message END,
@@ -165,8 +175,8 @@ export class LeaseStore {
          WHERE e.id = r.id AND e.status = 'sending' AND e.locked_by = $1 AND e.attempts = r.attempt
          RETURNING e.id, e.backend, e.status
        ), logged AS (
-         INSERT INTO email_logs (email_id, attempt, status, code, message)
-         SELECT r.id, r.attempt, r.status, r.code, r.message FROM result r JOIN done d ON d.id = r.id
+         INSERT INTO email_logs (email_id, attempt, backend, status, code, message)
+         SELECT r.id, r.attempt, r.via, r.status, r.code, r.message FROM result r JOIN done d ON d.id = r.id
        )${this.eventCte('events', 'result r JOIN done d ON d.id = r.id', {
          emailId: 'd.id', type: eventTypeSql('d.status'), status: 'd.status', backend: 'd.backend', attempt: 'r.attempt',
          code: 'r.code', message: 'r.message', providerMessageId: 'r.provider_message_id',
@@ -176,7 +186,7 @@ export class LeaseStore {
         owner,
         JSON.stringify(
           completions.map((c) => ({
-            id: c.id, attempt: c.attempt, status: c.status, provider_message_id: c.providerMessageId,
+            id: c.id, attempt: c.attempt, via: c.via, status: c.status, provider_message_id: c.providerMessageId,
             code: c.code, message: c.message, retry_in: c.retryInSeconds, subject: c.subject ?? null,
           })),
         ),

@@ -17,6 +17,8 @@ export interface EmailRow {
   status: EmailStatus;
   priority: Priority;
   backend: string;
+  /** The backend that made the latest attempt (it differs from `backend` after a failover), null before the first. */
+  sent_via: string | null;
   message: StoredMessage;
   attempts: number;
   provider_message_id: string | null;
@@ -40,12 +42,14 @@ export interface RecipientRow {
 export interface LogEntry {
   at: Date;
   attempt: number;
+  /** The backend that made this attempt, or reported this delivery event; null where none did (expired, a lease that ran out). */
+  backend: string | null;
   status: string;
   code: string | null;
   message: string | null;
 }
 
-const EMAIL_COLUMNS = `id, status, priority, backend, message, attempts, provider_message_id, last_error,
+const EMAIL_COLUMNS = `id, status, priority, backend, sent_via, message, attempts, provider_message_id, last_error,
   created_at, updated_at, scheduled_at, expires_at, sent_at`;
 
 type RawEmailRow = Omit<EmailRow, 'priority'> & { priority: number };
@@ -155,7 +159,7 @@ export class QueueStore {
   async getEmail(id: string): Promise<{ email: EmailRow; logs: LogEntry[]; recipients: RecipientRow[] } | null> {
     const result = await this.pool.query<RawEmailRow & { logs: LogEntry[]; recipients: RecipientRow[] }>(
       `SELECT ${EMAIL_COLUMNS},
-         COALESCE((SELECT json_agg(json_build_object('at', l.at, 'attempt', l.attempt, 'status', l.status,
+         COALESCE((SELECT json_agg(json_build_object('at', l.at, 'attempt', l.attempt, 'backend', l.backend, 'status', l.status,
                                                     'code', l.code, 'message', l.message) ORDER BY l.id)
                    FROM email_logs l WHERE l.email_id = emails.id), '[]') AS logs,
          COALESCE((SELECT json_agg(json_build_object('address', r.address, 'status', r.status, 'at', r.at,

@@ -5,7 +5,7 @@ import { decide } from '../../src/delivery/decide.ts';
 import type { ClaimedEmail } from '../../src/store/lease-store.ts';
 
 const email = (overrides: Partial<ClaimedEmail> = {}): ClaimedEmail => ({
-  id: 'e1', status: 'sending', priority: 'medium', backend: 'default', attempt: 1, maxAttempts: 3, expiresAt: null,
+  id: 'e1', status: 'sending', priority: 'medium', backend: 'default', via: 'default', sentVia: null, attempt: 1, maxAttempts: 3, expiresAt: null,
   message: { id: 'e1', from: 'a@example.com', to: ['b@example.com'], cc: [], bcc: [], reply_to: [], subject: 's', headers: {}, attachments: [], tags: [], metadata: {} },
   ...overrides,
 });
@@ -13,7 +13,7 @@ const retryable = { outcome: 'retryable', code: 'PROVIDER_UNAVAILABLE', message:
 
 test('ok: sent, with the provider message id', () => {
   assert.deepEqual(decide(email(), { outcome: 'ok', providerMessageId: 'pm-1' }, 10), {
-    id: 'e1', attempt: 1, status: 'sent', providerMessageId: 'pm-1', code: null, message: null, retryInSeconds: 0,
+    id: 'e1', attempt: 1, via: 'default', status: 'sent', providerMessageId: 'pm-1', code: null, message: null, retryInSeconds: 0,
   });
 });
 

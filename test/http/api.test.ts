@@ -83,7 +83,7 @@ test('GET returns every field of the email shape and its log', async () => {
   const got = await call(`${emails}/${String(body.id)}`);
   assert.equal(got.status, 200);
   const email = got.body;
-  for (const field of ['id', 'status', 'priority', 'backend', 'from', 'to', 'cc', 'bcc', 'subject', 'attempts', 'provider_message_id',
+  for (const field of ['id', 'status', 'priority', 'backend', 'sent_via', 'from', 'to', 'cc', 'bcc', 'subject', 'attempts', 'provider_message_id',
     'last_error', 'created_at', 'updated_at', 'scheduled_at', 'expires_at', 'sent_at', 'logs']) {
     assert.ok(Object.hasOwn(email, field), `GET has ${field}`);
   }
@@ -91,6 +91,7 @@ test('GET returns every field of the email shape and its log', async () => {
   assert.equal(email.status, 'sent');
   assert.equal(email.priority, 'high');
   assert.equal(email.backend, 'default');
+  assert.equal(email.sent_via, 'default', 'the backend that made the attempt');
   assert.equal(email.from, 'Sender <sender@example.com>');
   assert.deepEqual([email.to, email.cc, email.bcc, email.reply_to], [['to@example.com'], ['cc@example.com'], ['bcc@example.com'], ['reply@example.com']]);
   assert.equal(email.subject, 'full shape');
@@ -103,7 +104,8 @@ test('GET returns every field of the email shape and its log', async () => {
   for (const field of ['created_at', 'updated_at', 'sent_at']) assert.ok(!Number.isNaN(Date.parse(String(email[field]))), `${field} is a date`);
   const logs = email.logs as Json[];
   assert.equal(logs.length, 1);
-  assert.deepEqual(Object.keys(logs[0]!).sort(), ['at', 'attempt', 'code', 'message', 'status']);
+  assert.deepEqual(Object.keys(logs[0]!).sort(), ['at', 'attempt', 'backend', 'code', 'message', 'status']);
+  assert.equal(logs[0]!.backend, 'default');
   assert.equal(logs[0]!.status, 'sent');
   assert.equal(logs[0]!.attempt, 1);
   assert.ok(!Number.isNaN(Date.parse(String(logs[0]!.at))));

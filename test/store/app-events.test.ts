@@ -53,7 +53,7 @@ test('an email found expired when claimed writes email.expired; a stale completi
   const [claimed] = (await store.leases.claim('me', 10, 60)).filter((email) => email.id === stale);
   assert.deepEqual((await payloads()).map((p) => [p.type, p.email_id, p.code]), [['email.expired', expired, 'EXPIRED']]);
   // Another owner's completion changes nothing, so it writes no event either.
-  await store.leases.complete('someone-else', [{ id: stale, attempt: claimed!.attempt, status: 'sent', providerMessageId: 'x', code: null, message: null, retryInSeconds: 0 }]);
+  await store.leases.complete('someone-else', [{ id: stale, attempt: claimed!.attempt, via: claimed!.via, status: 'sent', providerMessageId: 'x', code: null, message: null, retryInSeconds: 0 }]);
   assert.equal((await payloads()).length, 1);
 });
 

@@ -25,7 +25,7 @@ async function enqueue(count: number, options: { priority?: Priority; scheduled_
 }
 
 const ok = (id: string, attempt: number): Completion => ({
-  id, attempt, status: 'sent', providerMessageId: 'pm', code: null, message: null, retryInSeconds: 0,
+  id, attempt, via: 'default', status: 'sent', providerMessageId: 'pm', code: null, message: null, retryInSeconds: 0,
 });
 
 async function statusOf(id: string) {

@@ -37,6 +37,7 @@ export interface paths {
                                 /** @enum {string} */
                                 priority: "now" | "high" | "medium" | "low";
                                 backend: string;
+                                sent_via: string | null;
                                 from: string;
                                 to: string[];
                                 cc: string[];
@@ -527,6 +528,7 @@ export interface paths {
                             /** @enum {string} */
                             priority: "now" | "high" | "medium" | "low";
                             backend: string;
+                            sent_via: string | null;
                             from: string;
                             to: string[];
                             cc: string[];
@@ -563,6 +565,7 @@ export interface paths {
                                 /** Format: date-time */
                                 at: string;
                                 attempt: number;
+                                backend: string | null;
                                 status: string;
                                 code: string | null;
                                 message: string | null;
