@@ -20,29 +20,78 @@ type Body = string | FormData;
  */
 export const MAX_REPLY_BYTES = 1_048_576;
 
-/** The reply's body as text, at most MAX_REPLY_BYTES of it; the rest is not read. */
-async function readCapped(response: Dispatcher.ResponseData): Promise<string> {
-  const { body } = response;
-  // The common case, a small answer of known length, read the fast way.
-  const length = Number(response.headers['content-length']);
-  if (Number.isInteger(length) && length <= MAX_REPLY_BYTES) return body.text();
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    const buffer = chunk as Buffer;
-    chunks.push(size + buffer.length > MAX_REPLY_BYTES ? buffer.subarray(0, MAX_REPLY_BYTES - size) : buffer);
-    size += buffer.length;
-    if (size >= MAX_REPLY_BYTES) {
-      // Ends the exchange here; the connection is closed rather than drained.
-      body.destroy();
-      break;
-    }
+/**
+ * Collects one reply straight from the Agent's dispatch: the body's chunks, at most
+ * MAX_REPLY_BYTES of them, with no stream, async iterator or AsyncResource per send — at
+ * thousands of sends a second those were a large share of a worker thread's time and garbage.
+ */
+class ReplyCollector implements Dispatcher.DispatchHandler {
+  private status = 0;
+  private headers: HttpReply['headers'] = {};
+  private readonly chunks: Buffer[] = [];
+  private size = 0;
+  private capped = false;
+  private readonly resolve: (reply: HttpReply) => void;
+  private readonly reject: (err: unknown) => void;
+
+  constructor(resolve: (reply: HttpReply) => void, reject: (err: unknown) => void) {
+    this.resolve = resolve;
+    this.reject = reject;
   }
-  return Buffer.concat(chunks).toString('utf8');
+
+  onRequestStart(): void {
+    // Nothing to keep: the Agent's timeouts bound the exchange.
+  }
+
+  onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
+    // 1xx answers (100 Continue) come before the real one.
+    if (statusCode < 200) return;
+    this.status = statusCode;
+    this.headers = headers;
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.capped) return;
+    if (this.size + chunk.length >= MAX_REPLY_BYTES) {
+      this.chunks.push(chunk.subarray(0, MAX_REPLY_BYTES - this.size));
+      this.size = MAX_REPLY_BYTES;
+      // Ends the exchange here; the connection is closed rather than drained.
+      this.capped = true;
+      controller.abort(new Error('reply larger than MAX_REPLY_BYTES'));
+      this.done();
+      return;
+    }
+    this.chunks.push(chunk);
+    this.size += chunk.length;
+  }
+
+  onResponseEnd(): void {
+    this.done();
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
+    if (!this.capped) this.reject(err);
+  }
+
+  private done(): void {
+    const body = this.chunks.length === 1 ? this.chunks[0]!.toString('utf8') : Buffer.concat(this.chunks, this.size).toString('utf8');
+    this.resolve({ status: this.status, headers: this.headers, body });
+  }
 }
 
-// Loaded in the worker threads on first send: the main thread only parses provider settings.
-let undici: Promise<typeof import('undici')> | undefined;
+/** A provider URL split the way the Agent takes it; a backend uses one or two, so they are kept. */
+const targets = new Map<string, { origin: string; path: string }>();
+function target(url: string): { origin: string; path: string } {
+  let found = targets.get(url);
+  if (found === undefined) {
+    const parsed = new URL(url);
+    found = { origin: parsed.origin, path: `${parsed.pathname}${parsed.search}` };
+    // Adapters whose URL carries a per-message part (none today) must not grow this for ever.
+    if (targets.size >= 1000) targets.clear();
+    targets.set(url, found);
+  }
+  return found;
+}
 
 /** Sends and reads the reply (capped); a network failure or timeout becomes a retryable outcome. */
 export async function exchange(
@@ -51,17 +100,18 @@ export async function exchange(
   options: { method?: Dispatcher.HttpMethod; headers: Record<string, string>; body: Body },
 ): Promise<HttpReply | SendOutcome> {
   try {
-    const { request } = await (undici ??= import('undici'));
-    const response = await request(url, {
-      dispatcher: context.agent,
-      method: options.method ?? 'POST',
-      headers: { ...context.headers, ...options.headers },
-      body: options.body,
-      headersTimeout: context.timeoutMs,
-      bodyTimeout: context.timeoutMs,
+    const { origin, path } = target(url);
+    return await new Promise<HttpReply>((resolve, reject) => {
+      context.agent.dispatch({
+        origin,
+        path,
+        method: options.method ?? 'POST',
+        headers: Object.assign({}, context.headers, options.headers),
+        body: options.body as Dispatcher.DispatchOptions['body'],
+        headersTimeout: context.timeoutMs,
+        bodyTimeout: context.timeoutMs,
+      }, new ReplyCollector(resolve, reject));
     });
-    const body = await readCapped(response);
-    return { status: response.statusCode, headers: response.headers, body };
   } catch (err) {
     return networkFailure(err);
   }

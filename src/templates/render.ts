@@ -2,9 +2,8 @@
 // templates can be edited by people who are not developers. This module is pure — no database,
 // no Fastify — because the same rendering runs on the main thread (save, preview, enqueue) and in
 // the worker threads (render_on_delivery), where it is CPU work the dispatcher should not do.
-import { compile } from 'html-to-text';
-import juice from 'juice';
 import { Liquid, type Template } from 'liquidjs';
+import { finish } from './finish.ts';
 
 import {
   templateFields,
@@ -15,7 +14,8 @@ import {
 } from './template.ts';
 
 // A template that loops for ever or builds a huge string must fail, not stall a thread that is
-// also answering enqueues or holding keep-alive connections.
+// also answering enqueues or holding keep-alive connections. The steps after Liquid (the text
+// part from the HTML, CSS inlining) have a limit of their own: ./finish.ts.
 const RENDER_LIMIT_MS = 1000;
 const MEMORY_LIMIT = 16 * 1024 * 1024;
 
@@ -53,15 +53,6 @@ function engine(escapeOutput: boolean): Liquid {
 const htmlEngine = engine(true);
 const textEngine = engine(false);
 const engineFor = (field: TemplateField) => (field === 'html' ? htmlEngine : textEngine);
-
-const htmlToText = compile({
-  wordwrap: 78,
-  selectors: [
-    // `[cid:logo]` or an image URL is noise in a text part.
-    { selector: 'img', format: 'skip' },
-    { selector: 'a', options: { hideLinkHrefIfSameAsText: true } },
-  ],
-});
 
 /** liquidjs puts ", line:3, col:12" at the end of its messages; we say where in our own words. */
 function describe(err: unknown): { message: string; line: number | undefined; column: number | undefined } {
@@ -140,7 +131,7 @@ const oneLine = (subject: string) => subject.replace(/\s*[\r\n]+\s*/g, ' ').trim
  * Renders a stored template with a context. Never throws: an undefined variable (with strict
  * variables), a failing filter or a limit comes back as `{ok: false, field, message}`.
  */
-export function renderTemplate(template: TemplateContent, context: Record<string, unknown>): RenderResult {
+export async function renderTemplate(template: TemplateContent, context: Record<string, unknown>): Promise<RenderResult> {
   const parsed = parse(template);
   if (!parsed.ok) return parsed;
   const options = { strictVariables: template.strictVariables };
@@ -156,11 +147,12 @@ export function renderTemplate(template: TemplateContent, context: Record<string
   }
   let html = out.html ?? null;
   let text = out.text ?? null;
-  try {
-    if (text === null && html !== null && template.textFromHtml) text = htmlToText(html);
-    if (html !== null && template.inlineCss) html = juice(html);
-  } catch (err) {
-    return failure('html', err);
+  const textFromHtml = text === null && template.textFromHtml;
+  if (html !== null && (textFromHtml || template.inlineCss)) {
+    const finished = await finish(html, { textFromHtml, inlineCss: template.inlineCss });
+    if (!finished.ok) return { ok: false, field: 'html', message: finished.message };
+    html = finished.html;
+    if (textFromHtml) text = finished.text;
   }
   return { ok: true, rendered: { subject: oneLine(out.subject ?? ''), text, html } };
 }

@@ -1,6 +1,13 @@
 // The worker thread's one undici Agent, built here so tests can build exactly the same one.
-import { Agent } from 'undici';
+import { createRequire } from 'node:module';
+import type { Agent as UndiciAgent } from 'undici';
 import { createCachedLookup, type Resolve } from './dns-cache.ts';
+
+// The Agent alone, not undici's index: the index also loads fetch, WebSocket, the mock and cache
+// layers and the proxy agents — about 8 MiB in every worker thread that the Agent never uses.
+// Sends go through the Agent's own dispatch (../providers/http.ts).
+const Agent = createRequire(import.meta.url)('undici/lib/dispatcher/agent.js') as typeof UndiciAgent;
+type Agent = UndiciAgent;
 
 export interface WorkerAgentOptions {
   /** Connections per provider origin (POST_OFFICE_HTTP_CONNECTIONS). */

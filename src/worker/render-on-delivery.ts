@@ -9,8 +9,9 @@ import { templateLabel } from '../templates/template.ts';
 
 /** The message to send — rendered when it names a template — or the permanent failure to record. */
 export async function renderOnDelivery(task: SendTask): Promise<EmailMessage | SendOutcome> {
+  // Most emails name no template: they go on as they came, not copied.
+  if (task.message.template === undefined) return task.message;
   const { template: ref, ...message } = task.message;
-  if (ref === undefined) return task.message;
   const content = task.template;
   if (content === undefined || content.name !== ref.name) {
     const languages = ref.language === '' ? 'the default language' : `'${ref.language}' or the default language`;

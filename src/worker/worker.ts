@@ -5,6 +5,7 @@
 // another thread, and closes it when the thread is told to stop. Its idle connections close
 // after POST_OFFICE_HTTP_IDLE_SECONDS, and the host names it connects to are resolved through a
 // cache of its own, so a burst of new connections does not become a burst of getaddrinfo calls.
+import { performance } from 'node:perf_hooks';
 import { BroadcastChannel, threadId } from 'node:worker_threads';
 import { workerData } from 'piscina';
 import { createWorkerMetrics } from '../metrics/worker-metrics.ts';
@@ -69,16 +70,10 @@ const unknownBackend = (backend: string): SendOutcome => ({ outcome: 'permanent'
  * work, so here in the worker), with the recipient override applied just before the adapter so no
  * provider path skips it — or the outcome that makes sending it pointless.
  */
-async function prepared(task: SendTask): Promise<EmailMessage | SendOutcome> {
-  const message = await renderOnDelivery(task);
+async function prepared(backend: string, email: Omit<SendTask, 'backend'>): Promise<EmailMessage | SendOutcome> {
+  // Only an email that names a template needs the task's shape (and a render).
+  const message = email.message.template === undefined ? email.message : await renderOnDelivery({ backend, ...email });
   return 'outcome' in message ? message : overrideRecipients(message, setup.overrideRecipients);
-}
-
-function counted(backend: string, results: readonly SendOutcome[]): void {
-  for (const result of results) {
-    metrics.sends.inc({ backend, result: result.outcome });
-    if (result.outcome !== 'ok') metrics.sendErrors.inc({ backend, code: result.code });
-  }
 }
 
 /** Renders a template for the main thread (enqueue, preview); the engines load on first use. */
@@ -97,27 +92,31 @@ function withSubject(stored: EmailMessage, sent: EmailMessage, result: SendOutco
 }
 
 /** Sends one email. Never throws: every failure comes back as a classified outcome. */
-export default async function send(task: SendTask): Promise<SendOutcome> {
-  const provider = providers.get(task.backend);
-  if (provider === undefined) return unknownBackend(task.backend);
+export default function send(task: SendTask): Promise<SendOutcome> {
+  return sendOne(task.backend, task);
+}
+
+async function sendOne(backend: string, email: Omit<SendTask, 'backend'>): Promise<SendOutcome> {
+  const provider = providers.get(backend);
+  if (provider === undefined) return unknownBackend(backend);
   metrics.inflight.inc();
-  const stopTimer = metrics.sendDuration.startTimer({ backend: task.backend });
+  const started = performance.now();
   let result: SendOutcome;
   try {
-    const message = await prepared(task);
-    result = 'outcome' in message ? message : withSubject(task.message, message, await provider.send(message, context));
+    const message = await prepared(backend, email);
+    result = 'outcome' in message ? message : withSubject(email.message, message, await provider.send(message, context));
   } catch (err) {
     result = adapterError(err);
   }
-  stopTimer();
+  metrics.timed(backend, (performance.now() - started) / 1000);
   metrics.inflight.dec();
-  counted(task.backend, [result]);
+  metrics.counted(backend, result);
   return result;
 }
 
 /** Sends several emails of one backend, each on its own request, side by side; outcomes in order. */
 export function sendEach(task: SendBatchTask): Promise<SendOutcome[]> {
-  return Promise.all(task.emails.map((email) => send({ backend: task.backend, ...email })));
+  return Promise.all(task.emails.map((email) => sendOne(task.backend, email)));
 }
 
 /**
@@ -128,12 +127,12 @@ export async function sendBatch(task: SendBatchTask): Promise<SendOutcome[]> {
   const provider = providers.get(task.backend);
   if (provider === undefined) return task.emails.map(() => unknownBackend(task.backend));
   metrics.inflight.inc(task.emails.length);
-  const stopTimer = metrics.sendDuration.startTimer({ backend: task.backend });
+  const started = performance.now();
   const results: Array<SendOutcome | undefined> = [];
   const ready: Array<{ index: number; message: EmailMessage }> = [];
   for (const [index, email] of task.emails.entries()) {
     try {
-      const message = await prepared({ backend: task.backend, ...email });
+      const message = await prepared(task.backend, email);
       if ('outcome' in message) results[index] = message;
       else ready.push({ index, message });
     } catch (err) {
@@ -154,9 +153,9 @@ export async function sendBatch(task: SendBatchTask): Promise<SendOutcome[]> {
     const result = sent[i];
     results[entry.index] = result === undefined ? undefined : withSubject(task.emails[entry.index]!.message, entry.message, result);
   });
-  stopTimer();
+  metrics.timed(task.backend, (performance.now() - started) / 1000);
   metrics.inflight.dec(task.emails.length);
   const outcomes = task.emails.map((_, i) => results[i] ?? adapterError('no outcome'));
-  counted(task.backend, outcomes);
+  for (const outcome of outcomes) metrics.counted(task.backend, outcome);
   return outcomes;
 }
