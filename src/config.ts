@@ -19,6 +19,8 @@ export interface Config {
   readonly dispatcher: boolean;
   readonly listen: boolean;
   readonly pollSeconds: number;
+  /** How long a start waits for the migration lock another sidecar holds before it gives up. */
+  readonly migrationLockSeconds: number;
   readonly apiToken: string | undefined;
   readonly leaseSeconds: number;
   readonly retryBaseSeconds: number;
@@ -185,6 +187,7 @@ export function loadConfig(env: Env = process.env): Config {
     dispatcher: onOff(env, 'POST_OFFICE_DISPATCHER', true),
     listen: onOff(env, 'POST_OFFICE_LISTEN', true),
     pollSeconds: seconds(env, 'POST_OFFICE_POLL_SECONDS', 1, 0.05, 60),
+    migrationLockSeconds: seconds(env, 'POST_OFFICE_MIGRATION_LOCK_SECONDS', 120, 1, 3600),
     apiToken,
     leaseSeconds,
     retryBaseSeconds: seconds(env, 'POST_OFFICE_RETRY_BASE_SECONDS', 10, 0, 86_400),

@@ -20,5 +20,7 @@ test('twenty concurrent migrations apply each migration exactly once', async () 
 test('migration files are numbered, named and loaded in order', async () => {
   const migrations = await loadMigrations();
   assert.ok(migrations.length > 0);
-  migrations.forEach((migration, index) => assert.equal(migration.id, index + 1));
+  assert.equal(migrations[0]!.id, 1);
+  // Numbers only grow; a number may be reserved for a migration on another branch.
+  migrations.forEach((migration, index) => index === 0 || assert.ok(migration.id > migrations[index - 1]!.id, `${migration.id}_${migration.name}`));
 });
