@@ -5,7 +5,8 @@
 // - producer.ts      claims due emails under a lease and fills the worker pool;
 // - pacer.ts         holds emails of rate-limited backends until their fleet-wide send slot;
 // - completer.ts     records outcomes in batches (decide.ts says what each outcome means);
-// - lease-keeper.ts  extends this sidecar's leases and rescues those of sidecars that died.
+// - lease-keeper.ts  extends this sidecar's leases and rescues those of sidecars that died;
+// - lease-reconciler.ts puts back what a claim whose answer was lost leased to this sidecar.
 // A poll timer wakes the producer in case a NOTIFY was missed (or LISTEN is off).
 // Draining: claimed-but-unsent emails (waiting, or paced) are released at once (their attempt
 // undone), in-flight sends get the grace period to finish and be recorded, then the pool may close.
@@ -19,6 +20,7 @@ import type { CircuitBreaker } from './circuit-breaker.ts';
 import { Completer, countFinished } from './completer.ts';
 import { ErrorLog } from './error-log.ts';
 import { LeaseKeeper } from './lease-keeper.ts';
+import { LeaseReconciler } from './lease-reconciler.ts';
 import { Pacer } from './pacer.ts';
 import { Producer } from './producer.ts';
 import type { RateLimiter } from './rate-limiter.ts';
@@ -57,7 +59,12 @@ export class Delivery {
 
   constructor(options: DeliveryOptions, deps: DeliveryDeps) {
     const { owner } = options;
-    const { leases, metrics, logger, breaker } = deps;
+    const { metrics, logger, breaker } = deps;
+    // Everything this sidecar holds a lease on: claimed and not sent, paced, in flight, or sent
+    // with its outcome not yet written.
+    const held = () => [...this.producer.held(), ...this.pacer.ids(), ...this.completer.ids()];
+    const reconciler = new LeaseReconciler(owner, { leases: deps.leases, logger }, held);
+    const leases = reconciler.watch(deps.leases);
     this.leases = leases;
     this.owner = owner;
     this.pollSeconds = options.pollSeconds;
@@ -73,10 +80,10 @@ export class Delivery {
     });
     this.producer = new Producer(
       { owner, batchSize: options.batchSize, leaseSeconds: options.leaseSeconds },
-      { leases, pool: deps.pool, breaker, batching: new Batching(options.backends), completer: this.completer, pacer: this.pacer, metrics, logger },
+      { leases, pool: deps.pool, breaker, batching: new Batching(options.backends), completer: this.completer, pacer: this.pacer, metrics, logger, reconciler },
     );
     this.leaseKeeper = new LeaseKeeper({ owner, leaseSeconds: options.leaseSeconds }, { leases, logger }, {
-      held: () => [...this.producer.held(), ...this.pacer.ids()],
+      held,
       rescued: (finished) => {
         countFinished(metrics, finished);
         this.producer.wake();

@@ -166,6 +166,25 @@ export class LeaseStore {
   }
 
   /**
+   * Puts back emails leased to `owner` that it does not hold (`held`): a claim whose answer was
+   * lost leased them to a sidecar that never received them. Their attempt is undone, as in
+   * release; an email in `held` (waiting, paced, in flight, its outcome not yet written) is
+   * never touched. Returns how many were put back.
+   */
+  async releaseStray(owner: string, held: readonly string[]): Promise<number> {
+    const result = await this.pool.query(
+      `WITH stray AS (
+         SELECT id FROM emails WHERE status = 'sending' AND locked_by = $1 AND NOT (id = ANY($2::uuid[]))
+         FOR UPDATE SKIP LOCKED
+       )
+       UPDATE emails e SET status = 'queued', attempts = e.attempts - 1, locked_by = NULL, locked_until = NULL, updated_at = now()
+       FROM stray WHERE e.id = stray.id AND e.status = 'sending' AND e.locked_by = $1`,
+      [owner, held],
+    );
+    return result.rowCount ?? 0;
+  }
+
+  /**
    * Puts back emails whose lease expired (their sidecar died mid-send), or fails them when their
    * attempts are used up, so a message that crashes its sender cannot loop forever.
    */
