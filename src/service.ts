@@ -77,6 +77,7 @@ async function buildDelivery(config: Config, deps: { store: QueueStore; metrics:
     owner: deps.owner,
     backends: config.backends,
     pollSeconds: config.pollSeconds,
+    idlePollSeconds: config.idlePollSeconds,
     leaseSeconds: config.leaseSeconds,
     batchSize: config.batchSize,
     retryBaseSeconds: config.retryBaseSeconds,
@@ -144,6 +145,7 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
   delivery?.loop.start();
   retention?.start();
   await listener?.start();
+  if (listener !== undefined) delivery?.loop.listenWith(() => listener.listening);
   const adminUrl = await admin.listen({ host: config.adminHost, port: config.adminPort });
   const apiUrl = await api.listen({ host: config.host, port: config.port });
   logger.info({ api: apiUrl, admin: adminUrl, threads: delivery ? config.threads : 0, backends: Object.keys(config.backends) }, 'post office ready');

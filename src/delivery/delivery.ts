@@ -7,7 +7,7 @@
 // - completer.ts     records outcomes in batches (decide.ts says what each outcome means);
 // - lease-keeper.ts  extends this sidecar's leases and rescues those of sidecars that died;
 // - lease-reconciler.ts puts back what a claim whose answer was lost leased to this sidecar.
-// A poll timer wakes the producer in case a NOTIFY was missed (or LISTEN is off).
+// A poll timer (idle-poll.ts) wakes the producer in case a NOTIFY was missed (or LISTEN is off).
 // Draining: claimed-but-unsent emails (waiting, or paced) are released at once (their attempt
 // undone), in-flight sends get the grace period to finish and be recorded, then the pool may close.
 import type { Logger } from 'pino';
@@ -21,6 +21,7 @@ import { Completer, countFinished } from './completer.ts';
 import { ErrorLog } from './error-log.ts';
 import { LeaseKeeper } from './lease-keeper.ts';
 import { LeaseReconciler } from './lease-reconciler.ts';
+import { IdlePoll } from './idle-poll.ts';
 import { Pacer } from './pacer.ts';
 import { Producer } from './producer.ts';
 import type { RateLimiter } from './rate-limiter.ts';
@@ -30,6 +31,8 @@ export interface DeliveryOptions {
   owner: string;
   backends: Readonly<Record<string, BackendSettings>>;
   pollSeconds: number;
+  /** The longest poll interval while idle with LISTEN working (idle-poll.ts). */
+  idlePollSeconds: number;
   leaseSeconds: number;
   /** The most emails one claim takes. */
   batchSize: number;
@@ -52,9 +55,8 @@ export class Delivery {
   private readonly leaseKeeper: LeaseKeeper;
   private readonly leases: LeaseStore;
   private readonly owner: string;
-  private readonly pollSeconds: number;
+  private readonly poll: IdlePoll;
   private readonly errors: ErrorLog;
-  private poll: NodeJS.Timeout | undefined;
   private state: 'stopped' | 'running' | 'draining' = 'stopped';
 
   constructor(options: DeliveryOptions, deps: DeliveryDeps) {
@@ -64,10 +66,10 @@ export class Delivery {
     // with its outcome not yet written.
     const held = () => [...this.producer.held(), ...this.pacer.ids(), ...this.completer.ids()];
     const reconciler = new LeaseReconciler(owner, { leases: deps.leases, logger }, held);
-    const leases = reconciler.watch(deps.leases);
+    this.poll = new IdlePoll({ pollSeconds: options.pollSeconds, idlePollSeconds: options.idlePollSeconds }, { leases: deps.leases, logger }, () => this.producer.wake());
+    const leases = this.poll.watch(reconciler.watch(deps.leases));
     this.leases = leases;
     this.owner = owner;
-    this.pollSeconds = options.pollSeconds;
     this.errors = new ErrorLog(logger);
     this.completer = new Completer({ owner, retryBaseSeconds: options.retryBaseSeconds, retryDelayMs: 1000, gatherMs: 10 }, { leases, metrics, logger });
     // The pacer and the producer hand emails to each other; the hooks close over both.
@@ -94,15 +96,21 @@ export class Delivery {
   start(): void {
     if (this.state !== 'stopped') return;
     this.state = 'running';
-    this.poll = setInterval(() => this.wake(), this.pollSeconds * 1000);
-    this.poll.unref();
+    this.poll.start();
     this.leaseKeeper.start();
     this.producer.start();
   }
 
   /** Asks for a claim-and-fill pass soon (NOTIFY, a local enqueue). */
   wake(): void {
-    if (this.state === 'running') this.producer.wake();
+    if (this.state !== 'running') return;
+    this.poll.woken();
+    this.producer.wake();
+  }
+
+  /** Tells the poll whether NOTIFY reaches this sidecar (it backs off while idle only then). */
+  listenWith(listening: () => boolean): void {
+    this.poll.listening = listening;
   }
 
   /**
@@ -113,7 +121,7 @@ export class Delivery {
   async stop(graceMs: number): Promise<{ released: number; unfinished: number }> {
     if (this.state !== 'running') return { released: 0, unfinished: 0 };
     this.state = 'draining';
-    clearInterval(this.poll);
+    this.poll.stop();
     this.leaseKeeper.stop();
     const waiting = await this.producer.stop();
     const unstarted = [...waiting.map((email) => email.id), ...(await this.pacer.cancelAll())].map((id) => ({ id }));

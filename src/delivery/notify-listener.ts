@@ -24,6 +24,8 @@ export class NotifyListener {
   private stopped = false;
   /** False once the probe showed notifications never reach this connection. */
   private usable = true;
+  /** Connected, listening, and the probe came back. */
+  private connected = false;
 
   constructor(connectionString: string, onNotify: () => void, logger: Logger) {
     this.connectionString = connectionString;
@@ -31,9 +33,9 @@ export class NotifyListener {
     this.logger = logger;
   }
 
-  /** True while LISTEN is in use; false after the probe found it silent. */
+  /** True while a NOTIFY reaches this sidecar: connected and probed; false after the probe found it silent. */
   get listening(): boolean {
-    return this.usable && !this.stopped;
+    return this.usable && this.connected && !this.stopped;
   }
 
   async start(): Promise<void> {
@@ -54,7 +56,10 @@ export class NotifyListener {
       this.onNotify();
     });
     client.on('error', () => undefined); // 'end' follows and schedules the reconnect
-    client.on('end', () => this.scheduleReconnect(client));
+    client.on('end', () => {
+      if (client === this.client) this.connected = false;
+      this.scheduleReconnect(client);
+    });
     this.client = client;
     try {
       await client.connect();
@@ -71,6 +76,7 @@ export class NotifyListener {
       }
       if (this.failures > 0) this.logger.info('LISTEN connection restored');
       this.failures = 0;
+      this.connected = true;
       // Anything enqueued while we were not listening is due now.
       this.onNotify();
     } catch (err) {

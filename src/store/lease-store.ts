@@ -2,7 +2,7 @@
 // Every write made on behalf of a send is guarded by the lease owner (and, for completions, the
 // attempt number), so a sidecar whose lease expired and was taken over changes nothing.
 import type pg from 'pg';
-import { priorityOf, type EmailMessage, type EmailStatus, type Priority, type StoredMessage } from '../email/message.ts';
+import { priorities, priorityOf, type EmailMessage, type EmailStatus, type Priority, type StoredMessage } from '../email/message.ts';
 import { templateKey, type TemplateContent } from '../templates/template.ts';
 import { attachmentContents } from './attachment-store.ts';
 import type { TemplateStore } from './template-store.ts';
@@ -100,6 +100,19 @@ export class LeaseStore {
       expiresAt: row.expires_at,
       ...(row.message.template === undefined ? {} : { template: templates.get(templateKey(row.message.template)) }),
     }));
+  }
+
+  /**
+   * When the next queued email is due (null: none is queued): one index probe per priority on
+   * the claim's index, however many emails are scheduled ahead.
+   */
+  async nextDue(): Promise<Date | null> {
+    const result = await this.pool.query<{ next: Date | null }>(
+      `SELECT min(n.run_at) AS next FROM generate_series(0, $1) p,
+         LATERAL (SELECT run_at FROM emails WHERE status = 'queued' AND priority = p ORDER BY run_at LIMIT 1) n`,
+      [priorities.length - 1],
+    );
+    return result.rows[0]?.next ?? null;
   }
 
   /** Records outcomes in one statement; only rows still leased by `owner` at that attempt change. */
