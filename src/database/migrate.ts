@@ -105,8 +105,11 @@ export async function migrate(connectionString: string, options: MigrateOptions 
           `${holder.pid ?? '(gone)'} (${holder.state ?? 'unknown state'})${hint}; POST_OFFICE_MIGRATION_LOCK_SECONDS sets how long to wait`);
       }
       if (loggedAt === undefined || Date.now() - loggedAt >= LOG_EVERY_MS) {
+        // A fleet starting together waits a moment as a matter of course; still waiting 10 s
+        // later is worth a warning.
+        const level = loggedAt === undefined ? 'info' : 'warn';
         loggedAt = Date.now();
-        logger?.warn({ holderPid: holder.pid, holderState: holder.state, waitedSeconds: Math.round(waited / 1000), giveUpAfterSeconds: lockWaitSeconds },
+        logger?.[level]({ holderPid: holder.pid, holderState: holder.state, waitedSeconds: Math.round(waited / 1000), giveUpAfterSeconds: lockWaitSeconds },
           `waiting for the migration lock held by another sidecar${hint}`);
       }
       await new Promise((resolve) => setTimeout(resolve, RETRY_MS * (0.5 + Math.random())));

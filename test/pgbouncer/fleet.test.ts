@@ -86,7 +86,7 @@ test('three sidecars through PgBouncer send 600 emails exactly once, through a P
     const emails = Array.from({ length: perSidecar }, (_, i) => ({ from: 'a@example.com', to: 'b@example.com', subject: `sidecar ${n} email ${i}`, text: 'hi' }));
     assert.equal((await postJson(`${service.apiUrl}/v1/emails/batch`, { emails })).status, 202);
   }));
-  await eventually('a third of the emails to be sent', () => provider.subjects().length >= perSidecar);
+  await eventually('a third of the emails to be sent', () => provider.subjects().length >= perSidecar, 45_000);
   await pgbouncer.restart();
   const db = await connect(direct);
   await eventually('every email to be sent', async () =>
