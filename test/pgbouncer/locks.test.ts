@@ -37,18 +37,27 @@ test('retention through PgBouncer: of two rounds at once one runs and one skips,
   await insertEmails(db, 5, { status: 'sent', ageDays: 60 });
   let open!: () => void;
   const gate = new Promise<void>((resolve) => (open = resolve));
+  let entered!: () => void;
+  const inBatchHook = new Promise<void>((resolve) => (entered = resolve));
   const jobs = [1, 2].map(() => {
     const pool = new pg.Pool({ connectionString: pgbouncer.url(direct), max: 2 });
     defer(() => pool.end());
     const job = new CleanupJob({
       store: new RetentionStore(pool), logger: createLogger('silent'), intervalSeconds: 3600,
-      settings: { days: 30, batchSize: 2, blobMarginSeconds: 3600 }, onBatch: () => gate,
+      settings: { days: 30, batchSize: 2, blobMarginSeconds: 3600 },
+      onBatch: () => {
+        entered();
+        return gate;
+      },
     });
     defer(() => job.stop());
     return job;
   });
+  // Whatever happens, the round held at the gate must end (before the jobs are stopped), or the file never does.
+  defer(() => open());
   const runs = jobs.map((job) => job.runOnce());
   assert.equal((await Promise.race(runs)).result, 'skipped_locked');
+  await inBatchHook;
   // Mid-round, between batches, nothing is held on a server connection.
   assert.equal(await count(db, advisoryLocks), 0);
   assert.equal(await count(db, `SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND state = 'idle in transaction'`), 0);
