@@ -24,6 +24,8 @@ export class IdlePoll {
   private readonly wake: () => void;
   private readonly errors: ErrorLog;
   private timer: NodeJS.Timeout | undefined;
+  /** When the timer fires (ms since the epoch). */
+  private dueAt = 0;
   /** Claims in a row that came back empty. */
   private emptyClaims = 0;
   private nextDue: Date | null = null;
@@ -42,8 +44,12 @@ export class IdlePoll {
     const watched: LeaseStore = Object.create(leases) as LeaseStore;
     watched.claim = async (...args) => {
       const claimed = await leases.claim(...args);
-      if (claimed.length > 0) this.emptyClaims = 0;
-      else if (this.emptyClaims++ === 0 || this.backingOff()) void this.askNextDue();
+      if (claimed.length > 0) {
+        this.emptyClaims = 0;
+      } else {
+        this.emptyClaims++;
+        if (this.backingOff()) void this.askNextDue();
+      }
       return claimed;
     };
     return watched;
@@ -61,8 +67,6 @@ export class IdlePoll {
     // A sooner due time than the timer's shortens the wait.
     if (this.timer !== undefined && this.nextDue !== null && this.nextDue.getTime() < this.dueAt) this.schedule();
   }
-
-  private dueAt = 0;
 
   /** A NOTIFY or a local enqueue: mail is coming, back to the short interval. */
   woken(): void {

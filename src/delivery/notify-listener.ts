@@ -46,13 +46,13 @@ export class NotifyListener {
   private async connect(): Promise<void> {
     const client = new pg.Client({ connectionString: this.connectionString, connectionTimeoutMillis: 5000 });
     const probe = `probe:${randomBytes(8).toString('hex')}`;
-    let probeArrived: () => void = () => undefined;
-    const arrived = new Promise<boolean>((resolve) => {
-      probeArrived = () => resolve(true);
-      setTimeout(() => resolve(false), PROBE_MS).unref();
-    });
+    let probeArrived = false;
+    let onProbe: (() => void) | undefined;
     client.on('notification', (message) => {
-      if (message.payload === probe) probeArrived();
+      if (message.payload === probe) {
+        probeArrived = true;
+        onProbe?.();
+      }
       this.onNotify();
     });
     client.on('error', () => undefined); // 'end' follows and schedules the reconnect
@@ -65,7 +65,13 @@ export class NotifyListener {
       await client.connect();
       await client.query(`LISTEN ${NOTIFY_CHANNEL}`);
       await this.sendProbe(probe);
-      if (!(await arrived)) {
+      // Timed from the NOTIFY's commit, so a slow connect cannot make a working LISTEN look silent.
+      const arrived = probeArrived || await new Promise<boolean>((resolve) => {
+        onProbe = () => resolve(true);
+        setTimeout(() => resolve(false), PROBE_MS).unref();
+      });
+      if (this.stopped) return;
+      if (!arrived) {
         this.usable = false;
         this.logger.warn({ waitedMs: PROBE_MS },
           'POST_OFFICE_LISTEN is on but a NOTIFY sent to this sidecar never arrived (a transaction pooler such as PgBouncer ' +
