@@ -3,8 +3,11 @@
 # (test/pgbouncer/). The tests start their own pgbouncer on a free loopback port, so the
 # packaged service must not keep running in the background.
 set -euo pipefail
-if command -v pgbouncer >/dev/null 2>&1 || [ -x /usr/sbin/pgbouncer ]; then
-  echo "pgbouncer already installed: $( (command -v pgbouncer || echo /usr/sbin/pgbouncer) | xargs -I{} {} --version 2>&1 | head -n1)"
+# Debian installs it in /usr/sbin, which a non-login shell's PATH may lack.
+binary=$(command -v pgbouncer || true)
+if [ -z "$binary" ] && [ -x /usr/sbin/pgbouncer ]; then binary=/usr/sbin/pgbouncer; fi
+if [ -n "$binary" ]; then
+  echo "pgbouncer already installed: $("$binary" --version 2>&1 | head -n1)"
   exit 0
 fi
 export DEBIAN_FRONTEND=noninteractive
