@@ -22,6 +22,10 @@ export interface Config {
   readonly dispatcher: boolean;
   readonly listen: boolean;
   readonly pollSeconds: number;
+  /** The longest poll interval of an idle dispatcher whose LISTEN works (never below pollSeconds). */
+  readonly idlePollSeconds: number;
+  /** How long a start waits for the migration lock another sidecar holds before it gives up. */
+  readonly migrationLockSeconds: number;
   readonly apiToken: string | undefined;
   readonly leaseSeconds: number;
   readonly retryBaseSeconds: number;
@@ -217,6 +221,8 @@ export function loadConfig(env: Env = process.env): Config {
     dispatcher: onOff(env, 'POST_OFFICE_DISPATCHER', true),
     listen: onOff(env, 'POST_OFFICE_LISTEN', true),
     pollSeconds: seconds(env, 'POST_OFFICE_POLL_SECONDS', 1, 0.05, 60),
+    idlePollSeconds: Math.max(seconds(env, 'POST_OFFICE_IDLE_POLL_SECONDS', 10, 0.05, 3600), seconds(env, 'POST_OFFICE_POLL_SECONDS', 1, 0.05, 60)),
+    migrationLockSeconds: seconds(env, 'POST_OFFICE_MIGRATION_LOCK_SECONDS', 120, 1, 3600),
     apiToken,
     leaseSeconds,
     retryBaseSeconds: seconds(env, 'POST_OFFICE_RETRY_BASE_SECONDS', 10, 0, 86_400),

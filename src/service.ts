@@ -14,7 +14,7 @@ import type { Config } from './config.ts';
 import { assertDataDirFree } from './database/data-dir-lock.ts';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './database/embedded.ts';
 import { DatabaseHealth } from './database/health.ts';
-import { loadMigrations, migrate } from './database/migrate.ts';
+import { loadMigrations, migrate, MigrationLockTimeout } from './database/migrate.ts';
 import { CircuitBreaker } from './delivery/circuit-breaker.ts';
 import { Delivery } from './delivery/delivery.ts';
 import { NotifyListener } from './delivery/notify-listener.ts';
@@ -46,14 +46,15 @@ export interface Service {
   stop(): Promise<void>;
 }
 
-async function migrateWithRetry(url: string, logger: Logger, attempts = 30): Promise<void> {
+async function migrateWithRetry(url: string, logger: Logger, lockWaitSeconds: number, attempts = 30): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
-      const applied = await migrate(url);
+      const applied = await migrate(url, { lockWaitSeconds, logger });
       if (applied.length > 0) logger.info({ applied }, 'migrations applied');
       return;
     } catch (err) {
-      if (attempt >= attempts) throw err;
+      // The lock was waited for already, for as long as configured.
+      if (attempt >= attempts || err instanceof MigrationLockTimeout) throw err;
       logger.warn({ err: (err as Error).message, attempt }, 'database not reachable yet; retrying');
       await new Promise((resolve) => setTimeout(resolve, 2000));
     }
@@ -84,6 +85,7 @@ async function buildDelivery(config: Config, deps: { store: QueueStore; metrics:
     owner: deps.owner,
     backends: config.backends,
     pollSeconds: config.pollSeconds,
+    idlePollSeconds: config.idlePollSeconds,
     leaseSeconds: config.leaseSeconds,
     batchSize: config.batchSize,
     retryBaseSeconds: config.retryBaseSeconds,
@@ -103,7 +105,7 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
   ]);
   let embedded: EmbeddedDatabase | undefined;
   const databaseUrl = config.databaseUrl ?? (embedded = await startEmbeddedPostgres(config.dataDir, logger)).url;
-  await migrateWithRetry(databaseUrl, logger);
+  await migrateWithRetry(databaseUrl, logger, config.migrationLockSeconds);
   const schemaVersion = Math.max(...(await loadMigrations()).map((migration) => migration.id));
 
   const admin = Fastify({ logger: false });
@@ -129,7 +131,7 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
   const delivery = config.dispatcher ? await buildDelivery(config, { store, metrics, logger, owner, rateLimits: new RateLimitStore(admin.pg.pool) }) : undefined;
   // Retention runs only where the dispatcher runs: that is the deployment that looks after the
   // queue, and enqueue-only sidecars (often one per app pod) stay out of the lock and keep their
-  // connections for enqueues. The advisory lock makes any number of runners safe.
+  // connections for enqueues. The retention lease makes any number of runners safe.
   const retention = delivery && config.retentionDays > 0 ? new CleanupJob({
     store: new RetentionStore(admin.pg.pool),
     logger,
@@ -160,6 +162,7 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
   retention?.start();
   events?.start();
   await listener?.start();
+  if (listener !== undefined) delivery?.loop.listenWith(() => listener.listening);
   const adminUrl = await admin.listen({ host: config.adminHost, port: config.adminPort });
   const apiUrl = await api.listen({ host: config.host, port: config.port });
   const webhookUrl = await webhookListener?.listen({ host: config.webhookHost, port: config.webhookPort });

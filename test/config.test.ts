@@ -134,6 +134,8 @@ test('defaults: every variable unset', () => {
     dispatcher: true,
     listen: true,
     pollSeconds: 1,
+    idlePollSeconds: 10,
+    migrationLockSeconds: 120,
     apiToken: undefined,
     leaseSeconds: 60,
     retryBaseSeconds: 10,

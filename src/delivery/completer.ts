@@ -40,6 +40,8 @@ export class Completer {
   private readonly metrics: MainMetrics;
   private readonly errors: ErrorLog;
   private buffered: Completion[] = [];
+  /** The outcomes of the write under way. */
+  private written: readonly Completion[] = [];
   private writing: Promise<void> | undefined;
   private gathering: NodeJS.Timeout | undefined;
 
@@ -53,6 +55,11 @@ export class Completer {
   /** Something is buffered or being written. */
   get pending(): boolean {
     return this.writing !== undefined || this.buffered.length > 0;
+  }
+
+  /** The emails whose outcome is not written yet: their leases are still this sidecar's. */
+  ids(): string[] {
+    return [...this.written, ...this.buffered].map((completion) => completion.id);
   }
 
   /** Buffers the outcome of one email's attempt; it is written within gatherMs. */
@@ -75,6 +82,7 @@ export class Completer {
     if (this.buffered.length === 0) return Promise.resolve();
     const batch = this.buffered;
     this.buffered = [];
+    this.written = batch;
     this.writing = this.leases.complete(this.options.owner, batch).then(
       (finished) => countFinished(this.metrics, finished),
       (err: unknown) => {
@@ -83,6 +91,7 @@ export class Completer {
         return new Promise<void>((resolve) => setTimeout(resolve, this.options.retryDelayMs).unref());
       },
     ).finally(() => {
+      this.written = [];
       this.writing = undefined;
       this.schedule();
     });

@@ -6,8 +6,9 @@
 // - pacer.ts         holds emails of rate-limited backends until their fleet-wide send slot;
 // - failover.ts      says which backend each attempt goes through (a backend's fallback);
 // - completer.ts     records outcomes in batches (decide.ts says what each outcome means);
-// - lease-keeper.ts  extends this sidecar's leases and rescues those of sidecars that died.
-// A poll timer wakes the producer in case a NOTIFY was missed (or LISTEN is off).
+// - lease-keeper.ts  extends this sidecar's leases and rescues those of sidecars that died;
+// - lease-reconciler.ts puts back what a claim whose answer was lost leased to this sidecar.
+// A poll timer (idle-poll.ts) wakes the producer in case a NOTIFY was missed (or LISTEN is off).
 // Draining: claimed-but-unsent emails (waiting, or paced) are released at once (their attempt
 // undone), in-flight sends get the grace period to finish and be recorded, then the pool may close.
 import type { Logger } from 'pino';
@@ -21,6 +22,8 @@ import { Completer, countFinished } from './completer.ts';
 import { ErrorLog } from './error-log.ts';
 import { Failover } from './failover.ts';
 import { LeaseKeeper } from './lease-keeper.ts';
+import { LeaseReconciler } from './lease-reconciler.ts';
+import { IdlePoll } from './idle-poll.ts';
 import { Pacer } from './pacer.ts';
 import { Producer } from './producer.ts';
 import type { RateLimiter } from './rate-limiter.ts';
@@ -30,6 +33,8 @@ export interface DeliveryOptions {
   owner: string;
   backends: Readonly<Record<string, BackendSettings>>;
   pollSeconds: number;
+  /** The longest poll interval while idle with LISTEN working (idle-poll.ts). */
+  idlePollSeconds: number;
   leaseSeconds: number;
   /** The most emails one claim takes. */
   batchSize: number;
@@ -52,17 +57,21 @@ export class Delivery {
   private readonly leaseKeeper: LeaseKeeper;
   private readonly leases: LeaseStore;
   private readonly owner: string;
-  private readonly pollSeconds: number;
+  private readonly poll: IdlePoll;
   private readonly errors: ErrorLog;
-  private poll: NodeJS.Timeout | undefined;
   private state: 'stopped' | 'running' | 'draining' = 'stopped';
 
   constructor(options: DeliveryOptions, deps: DeliveryDeps) {
     const { owner } = options;
-    const { leases, metrics, logger, breaker } = deps;
+    const { metrics, logger, breaker } = deps;
+    // Everything this sidecar holds a lease on: claimed and not sent, paced, in flight, or sent
+    // with its outcome not yet written.
+    const held = () => [...this.producer.held(), ...this.pacer.ids(), ...this.completer.ids()];
+    const reconciler = new LeaseReconciler(owner, { leases: deps.leases, logger }, held);
+    this.poll = new IdlePoll({ pollSeconds: options.pollSeconds, idlePollSeconds: options.idlePollSeconds }, { leases: deps.leases, logger }, () => this.producer.wake());
+    const leases = this.poll.watch(reconciler.watch(deps.leases));
     this.leases = leases;
     this.owner = owner;
-    this.pollSeconds = options.pollSeconds;
     this.errors = new ErrorLog(logger);
     this.completer = new Completer({ owner, retryBaseSeconds: options.retryBaseSeconds, retryDelayMs: 1000, gatherMs: 10 }, { leases, metrics, logger });
     // The pacer and the producer hand emails to each other; the hooks close over both.
@@ -77,10 +86,10 @@ export class Delivery {
     this.producer = new Producer(
       { owner, batchSize: options.batchSize, leaseSeconds: options.leaseSeconds },
       { leases, pool: deps.pool, breaker, batching: new Batching(options.backends),
-        failover: new Failover(options.backends, { breaker, metrics }), completer: this.completer, pacer: this.pacer, metrics, logger },
+        failover: new Failover(options.backends, { breaker, metrics }), completer: this.completer, pacer: this.pacer, metrics, logger, reconciler },
     );
     this.leaseKeeper = new LeaseKeeper({ owner, leaseSeconds: options.leaseSeconds }, { leases, logger }, {
-      held: () => [...this.producer.held(), ...this.pacer.ids()],
+      held,
       rescued: (finished) => {
         countFinished(metrics, finished);
         this.producer.wake();
@@ -91,15 +100,21 @@ export class Delivery {
   start(): void {
     if (this.state !== 'stopped') return;
     this.state = 'running';
-    this.poll = setInterval(() => this.wake(), this.pollSeconds * 1000);
-    this.poll.unref();
+    this.poll.start();
     this.leaseKeeper.start();
     this.producer.start();
   }
 
   /** Asks for a claim-and-fill pass soon (NOTIFY, a local enqueue). */
   wake(): void {
-    if (this.state === 'running') this.producer.wake();
+    if (this.state !== 'running') return;
+    this.poll.woken();
+    this.producer.wake();
+  }
+
+  /** Tells the poll whether NOTIFY reaches this sidecar (it backs off while idle only then). */
+  listenWith(listening: () => boolean): void {
+    this.poll.listening = listening;
   }
 
   /**
@@ -110,7 +125,7 @@ export class Delivery {
   async stop(graceMs: number): Promise<{ released: number; unfinished: number }> {
     if (this.state !== 'running') return { released: 0, unfinished: 0 };
     this.state = 'draining';
-    clearInterval(this.poll);
+    this.poll.stop();
     this.leaseKeeper.stop();
     const waiting = await this.producer.stop();
     const unstarted = [...waiting.map((email) => email.id), ...(await this.pacer.cancelAll())].map((id) => ({ id }));

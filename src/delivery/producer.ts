@@ -23,6 +23,7 @@ import type { CircuitBreaker } from './circuit-breaker.ts';
 import type { Completer } from './completer.ts';
 import { ErrorLog } from './error-log.ts';
 import type { Failover } from './failover.ts';
+import type { LeaseReconciler } from './lease-reconciler.ts';
 import type { Pacer } from './pacer.ts';
 
 export interface ProducerOptions {
@@ -42,6 +43,8 @@ export interface ProducerDeps {
   pacer: Pacer;
   metrics: MainMetrics;
   logger: Logger;
+  /** Puts back, before a claim, what a claim or release that failed left leased to this sidecar. */
+  reconciler?: LeaseReconciler;
 }
 
 function workerError(err: unknown): SendOutcome {
@@ -115,8 +118,9 @@ export class Producer {
   }
 
   private async claimPass(): Promise<void> {
-    const { leases, pool, metrics } = this.deps;
+    const { leases, pool, metrics, reconciler } = this.deps;
     try {
+      await reconciler?.settle();
       do {
         this.claimAgain = false;
         const room = 2 * pool.capacity - this.load;

@@ -4,9 +4,11 @@
 //
 //   stopped ──start()──▶ waiting ──timer──▶ running ──▶ waiting … ──stop()──▶ stopped
 //
-// Each run first takes the fleet-wide retention lock without waiting: if another sidecar holds
+// Each run first takes the fleet-wide retention lease without waiting: if another sidecar holds
 // it, that sidecar is cleaning up and this one skips the round. Work is done in batches of
-// `batchSize` rows, each its own short transaction, until a batch comes back short. stop()
+// `batchSize` rows, each its own short transaction that also renews the lease (so nothing is
+// held on a connection between batches, as a transaction pooler requires), until a batch comes
+// back short. stop()
 // lets the batch under way finish, then the run ends; the next run (here or in another
 // sidecar) carries on where it stopped. The first run comes shortly after start, at a random
 // moment so a fleet that starts together does not queue on the lock; later runs come every
@@ -38,14 +40,14 @@ export interface BatchProgress {
 }
 
 export interface CleanupHooks {
-  /** Awaited after every batch that deleted something, while the lock is held. */
+  /** Awaited after every batch that deleted something, while the lease is held. */
   onBatch?: (progress: BatchProgress) => void | Promise<void>;
   /** Asked before every batch: true ends the run early. */
   stopping?: () => boolean;
 }
 
 /**
- * Runs every step in batches on a session that holds the retention lock. Emails go first, so
+ * Runs every step in batches on a session that holds the retention lease. Emails go first, so
  * blobs they were the last to reference are orphans by the time blobs are looked at.
  * Returns the counts and whether every step ran to the end.
  */

@@ -2,7 +2,7 @@
 // Every write made on behalf of a send is guarded by the lease owner (and, for completions, the
 // attempt number), so a sidecar whose lease expired and was taken over changes nothing.
 import type pg from 'pg';
-import { priorityOf, type EmailMessage, type EmailStatus, type Priority, type StoredMessage } from '../email/message.ts';
+import { priorities, priorityOf, type EmailMessage, type EmailStatus, type Priority, type StoredMessage } from '../email/message.ts';
 import { templateKey, type TemplateContent } from '../templates/template.ts';
 import { emailEventCte, eventTypeSql } from './app-event-store.ts';
 import { attachmentContents } from './attachment-store.ts';
@@ -154,6 +154,19 @@ export class LeaseStore {
     });
   }
 
+  /**
+   * When the next queued email is due (null: none is queued): one index probe per priority on
+   * the claim's index, however many emails are scheduled ahead.
+   */
+  async nextDue(): Promise<Date | null> {
+    const result = await this.pool.query<{ next: Date | null }>(
+      `SELECT min(n.run_at) AS next FROM generate_series(0, $1) p,
+         LATERAL (SELECT run_at FROM emails WHERE status = 'queued' AND priority = p ORDER BY run_at LIMIT 1) n`,
+      [priorities.length - 1],
+    );
+    return result.rows[0]?.next ?? null;
+  }
+
   /** Records outcomes in one statement; only rows still leased by `owner` at that attempt change. */
   async complete(owner: string, completions: readonly Completion[]): Promise<Finished[]> {
     if (completions.length === 0) return [];
@@ -218,6 +231,25 @@ export class LeaseStore {
        FROM unnest($2::uuid[], $3::timestamptz[]) AS d(id, due_at)
        WHERE e.id = d.id AND e.status = 'sending' AND e.locked_by = $1`,
       [owner, emails.map((email) => email.id), emails.map((email) => email.dueAt ?? null)],
+    );
+    return result.rowCount ?? 0;
+  }
+
+  /**
+   * Puts back emails leased to `owner` that it does not hold (`held`): a claim whose answer was
+   * lost leased them to a sidecar that never received them. Their attempt is undone, as in
+   * release; an email in `held` (waiting, paced, in flight, its outcome not yet written) is
+   * never touched. Returns how many were put back.
+   */
+  async releaseStray(owner: string, held: readonly string[]): Promise<number> {
+    const result = await this.pool.query(
+      `WITH stray AS (
+         SELECT id FROM emails WHERE status = 'sending' AND locked_by = $1 AND NOT (id = ANY($2::uuid[]))
+         FOR UPDATE SKIP LOCKED
+       )
+       UPDATE emails e SET status = 'queued', attempts = e.attempts - 1, locked_by = NULL, locked_until = NULL, updated_at = now()
+       FROM stray WHERE e.id = stray.id AND e.status = 'sending' AND e.locked_by = $1`,
+      [owner, held],
     );
     return result.rowCount ?? 0;
   }

@@ -1,17 +1,22 @@
-// The SQL of retention (migration 0005): deleting finished emails, orphaned attachment blobs and
-// old idempotency keys in small batches, under a fleet-wide advisory lock so one sidecar at a
-// time does it. Each batch is one statement, so its own short transaction: it locks at most
-// `limit` rows, skipping any another transaction holds (a requeue, an enqueue re-referencing a
-// blob), and the queue never waits on the cleanup for long. Every cutoff comes from the
-// database's clock, so sidecars whose clocks disagree still agree on what is old.
+// The SQL of retention (migrations 0005, 0007): deleting finished emails, orphaned attachment
+// blobs and old idempotency keys in small batches, under a fleet-wide lease (one row of
+// retention_lease) so one sidecar at a time does it. Each batch is its own short transaction
+// that renews the lease and deletes: it locks at most `limit` rows, skipping any another
+// transaction holds (a requeue, an enqueue re-referencing a blob), and the queue never waits on
+// the cleanup for long. Nothing is held on a connection between batches, so it is correct behind
+// a transaction pooler, and a holder that dies loses the lease LEASE_SECONDS after its last
+// batch. Every cutoff comes from the database's clock, so sidecars whose clocks disagree still
+// agree on what is old.
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import type pg from 'pg';
 
 /** The statuses retention deletes. `queued` and `sending` are never among them. */
 export const FINISHED_STATUSES = ['sent', 'failed', 'expired', 'cancelled'] as const;
 
-// The two-key form of the advisory lock lives in a different key space from the one-key
-// migration lock (src/database/migrate.ts), so the two never collide. 0x706f7374 is "post".
-const LOCK_KEYS = [0x706f7374, 0x7265] as const; // 0x7265: "re", retention
+/** A batch renews the lease for this long; a batch never takes nearly as long. */
+export const LEASE_SECONDS = 30;
+const WAIT_POLL_MS = 1000;
 
 const FINISHED = `status IN (${FINISHED_STATUSES.map((status) => `'${status}'`).join(', ')})`;
 
@@ -36,15 +41,39 @@ export interface RetentionPreview {
 }
 
 /**
- * A connection checked out of the pool that holds the retention lock. Every batch runs on it,
- * so a run uses one connection however long it takes.
+ * The retention lease, held by `holder`. Every batch runs in a transaction of its own on a
+ * connection from the pool, which it gives back at once.
  */
 export class RetentionSession {
-  private readonly client: pg.PoolClient;
+  private readonly pool: pg.Pool;
+  private readonly holder: string;
   private released = false;
 
-  constructor(client: pg.PoolClient) {
-    this.client = client;
+  constructor(pool: pg.Pool, holder: string) {
+    this.pool = pool;
+    this.holder = holder;
+  }
+
+  /** One batch: renews the lease and runs `sql` in one transaction; returns the rows it deleted. */
+  private async batch(sql: string, params: unknown[]): Promise<number> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const renewed = await client.query(
+        'UPDATE retention_lease SET locked_until = now() + make_interval(secs => $2) WHERE id AND holder = $1',
+        [this.holder, LEASE_SECONDS],
+      );
+      if (renewed.rowCount !== 1) throw new Error('the retention lease was lost (it expired and another sidecar took it over)');
+      const result = await client.query(sql, params);
+      await client.query('COMMIT');
+      client.release();
+      return result.rowCount ?? 0;
+    } catch (err) {
+      // A connection that cannot even roll back is broken: destroyed, not reused.
+      const rolledBack = await client.query('ROLLBACK').then(() => true, () => false);
+      client.release(!rolledBack);
+      throw err;
+    }
   }
 
   /**
@@ -52,7 +81,7 @@ export class RetentionSession {
    * and attachment links go with them (ON DELETE CASCADE). Returns how many were deleted.
    */
   async deleteFinishedEmails(days: number, limit: number): Promise<number> {
-    const result = await this.client.query(
+    return this.batch(
       `WITH doomed AS (
          SELECT id FROM emails
          WHERE ${FINISHED} AND updated_at < now() - make_interval(days => $1)
@@ -63,12 +92,11 @@ export class RetentionSession {
        WHERE e.id = d.id AND e.${FINISHED} AND e.updated_at < now() - make_interval(days => $1)`,
       [days, limit],
     );
-    return result.rowCount ?? 0;
   }
 
   /** Deletes up to `limit` idempotency keys created more than `days` days ago. */
   async deleteIdempotencyKeys(days: number, limit: number): Promise<number> {
-    const result = await this.client.query(
+    return this.batch(
       `WITH doomed AS (
          SELECT key FROM idempotency_keys k WHERE ${KEY_EXPIRED}
          LIMIT $2 FOR UPDATE SKIP LOCKED
@@ -76,12 +104,11 @@ export class RetentionSession {
        DELETE FROM idempotency_keys k USING doomed d WHERE k.key = d.key`,
       [days, limit],
     );
-    return result.rowCount ?? 0;
   }
 
   /** Deletes up to `limit` attachment blobs no email links to and none referenced for `marginSeconds`. */
   async deleteOrphanedBlobs(marginSeconds: number, limit: number): Promise<number> {
-    const result = await this.client.query(
+    return this.batch(
       `WITH doomed AS (
          SELECT sha256 FROM attachment_blobs b WHERE ${BLOB_ORPHANED}
          LIMIT $2 FOR UPDATE SKIP LOCKED
@@ -89,24 +116,17 @@ export class RetentionSession {
        DELETE FROM attachment_blobs b USING doomed d WHERE b.sha256 = d.sha256 AND ${BLOB_ORPHANED}`,
       [marginSeconds, limit],
     );
-    return result.rowCount ?? 0;
   }
 
   /**
-   * Gives the lock back and returns the connection to the pool. A connection whose unlock
-   * failed is destroyed instead, so the lock can never outlive the run on an idle connection.
+   * Gives the lease back. Should that fail (the database is down), it lapses by itself within
+   * LEASE_SECONDS. `_err` is the failure that ended the run, if any; the lease goes back anyway.
    */
-  async release(err?: unknown): Promise<void> {
+  async release(_err?: unknown): Promise<void> {
     if (this.released) return;
     this.released = true;
-    if (err === undefined) {
-      try {
-        await this.client.query('SELECT pg_advisory_unlock($1, $2)', [...LOCK_KEYS]);
-      } catch (unlockErr) {
-        err = unlockErr;
-      }
-    }
-    this.client.release(err === undefined ? undefined : (err instanceof Error ? err : new Error(String(err))));
+    await this.pool.query('UPDATE retention_lease SET holder = NULL, locked_until = NULL WHERE id AND holder = $1', [this.holder])
+      .catch(() => undefined);
   }
 }
 
@@ -117,29 +137,23 @@ export class RetentionStore {
     this.pool = pool;
   }
 
-  /** The retention lock if no other sidecar holds it, else null (that one is cleaning up). */
+  /** The retention lease if no other sidecar holds it, else null (that one is cleaning up). */
   async tryLock(): Promise<RetentionSession | null> {
-    const client = await this.pool.connect();
-    try {
-      const result = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS locked', [...LOCK_KEYS]);
-      if (result.rows[0]?.locked === true) return new RetentionSession(client);
-      client.release();
-      return null;
-    } catch (err) {
-      client.release(err as Error);
-      throw err;
-    }
+    const holder = `${hostname()}/${process.pid}/${randomBytes(4).toString('hex')}`;
+    const result = await this.pool.query(
+      `UPDATE retention_lease SET holder = $1, locked_until = now() + make_interval(secs => $2)
+       WHERE id AND (holder IS NULL OR locked_until < now())`,
+      [holder, LEASE_SECONDS],
+    );
+    return result.rowCount === 1 ? new RetentionSession(this.pool, holder) : null;
   }
 
-  /** The retention lock, waiting for whoever holds it to finish. */
+  /** The retention lease, waiting for whoever holds it to finish (or to lose it). */
   async lock(): Promise<RetentionSession> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('SELECT pg_advisory_lock($1, $2)', [...LOCK_KEYS]);
-      return new RetentionSession(client);
-    } catch (err) {
-      client.release(err as Error);
-      throw err;
+    for (;;) {
+      const session = await this.tryLock();
+      if (session !== null) return session;
+      await new Promise((resolve) => setTimeout(resolve, WAIT_POLL_MS));
     }
   }
 
