@@ -104,7 +104,7 @@ pool.on('error', (err) => fail(`database connection lost: ${err.message}`, 1));
 const store = new RetentionStore(pool);
 const started = performance.now();
 const elapsed = () => `${((performance.now() - started) / 1000).toFixed(1)} s`;
-const nouns: Record<keyof CleanupCounts, string> = { emails: 'emails', attachments: 'attachments', idempotency_keys: 'idempotency keys' };
+const nouns: Record<keyof CleanupCounts, string> = { emails: 'emails', attachments: 'attachments', idempotency_keys: 'idempotency keys', unmatched_events: 'unmatched delivery events' };
 
 async function dryRun(): Promise<number> {
   const preview = await store.preview(days, DEFAULT_BLOB_MARGIN_SECONDS);
@@ -140,7 +140,7 @@ async function clean(): Promise<number> {
     });
     await session.release();
     print(`${complete ? 'done' : 'stopped early'} in ${elapsed()}: deleted ${deleted.emails} emails (with their logs and attachment links), ` +
-      `${deleted.attachments} attachments, ${deleted.idempotency_keys} idempotency keys`);
+      `${deleted.attachments} attachments, ${deleted.idempotency_keys} idempotency keys, ${deleted.unmatched_events} unmatched delivery events`);
     return complete ? 0 : 130;
   } catch (err) {
     await session.release(err);

@@ -30,7 +30,7 @@ export function createMainMetrics(store: QueueStore) {
     labelNames: ['kind'] as const,
     registers: [registry],
   });
-  for (const kind of ['emails', 'attachments', 'idempotency_keys'] as const) retentionDeleted.inc({ kind }, 0);
+  for (const kind of ['emails', 'attachments', 'idempotency_keys', 'unmatched_events'] as const) retentionDeleted.inc({ kind }, 0);
   const retentionRuns = new Counter({
     name: 'postoffice_retention_runs_total',
     help: 'Retention rounds of this sidecar by result: ok, skipped_locked (another sidecar was cleaning up), failed.',

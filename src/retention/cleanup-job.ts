@@ -15,6 +15,7 @@
 // interval ± 10 %.
 import type { Logger } from 'pino';
 import type { MainMetrics } from '../metrics/main-metrics.ts';
+import { UNMATCHED_EVENT_DAYS } from '../store/event-store.ts';
 import type { RetentionSession, RetentionStore } from '../store/retention-store.ts';
 
 export interface CleanupSettings {
@@ -29,7 +30,7 @@ export interface CleanupSettings {
 export const DEFAULT_BATCH_SIZE = 1000;
 export const DEFAULT_BLOB_MARGIN_SECONDS = 3600;
 
-export type CleanupKind = 'emails' | 'attachments' | 'idempotency_keys';
+export type CleanupKind = 'emails' | 'attachments' | 'idempotency_keys' | 'unmatched_events';
 export type CleanupCounts = Record<CleanupKind, number>;
 
 /** One batch done: how many rows it deleted and how many of that kind the run has deleted so far. */
@@ -53,11 +54,12 @@ export interface CleanupHooks {
  */
 export async function cleanUp(session: RetentionSession, settings: CleanupSettings, hooks: CleanupHooks = {}): Promise<{ deleted: CleanupCounts; complete: boolean }> {
   const { days, batchSize, blobMarginSeconds } = settings;
-  const deleted: CleanupCounts = { emails: 0, attachments: 0, idempotency_keys: 0 };
+  const deleted: CleanupCounts = { emails: 0, attachments: 0, idempotency_keys: 0, unmatched_events: 0 };
   const steps: [CleanupKind, () => Promise<number>][] = [
     ['emails', () => session.deleteFinishedEmails(days, batchSize)],
     ['attachments', () => session.deleteOrphanedBlobs(blobMarginSeconds, batchSize)],
     ['idempotency_keys', () => session.deleteIdempotencyKeys(days, batchSize)],
+    ['unmatched_events', () => session.deleteUnmatchedEvents(UNMATCHED_EVENT_DAYS, batchSize)],
   ];
   for (const [kind, batch] of steps) {
     for (;;) {
@@ -131,7 +133,7 @@ export class CleanupJob {
   private async run(): Promise<RunReport> {
     const { store, logger, settings, metrics, onBatch } = this.deps;
     const startedAt = performance.now();
-    let deleted: CleanupCounts = { emails: 0, attachments: 0, idempotency_keys: 0 };
+    let deleted: CleanupCounts = { emails: 0, attachments: 0, idempotency_keys: 0, unmatched_events: 0 };
     const report = (result: RunResult, complete: boolean): RunReport => {
       metrics?.retentionRuns.inc({ result });
       return { result, deleted, complete, durationMs: Math.round(performance.now() - startedAt) };

@@ -6,6 +6,7 @@ import { priorities, priorityOf, type EmailMessage, type EmailStatus, type Prior
 import { templateKey, type TemplateContent } from '../templates/template.ts';
 import { emailEventCte, eventTypeSql } from './app-event-store.ts';
 import { attachmentContents } from './attachment-store.ts';
+import { NOTIFY_CHANNEL } from './notify.ts';
 import { dropSuppressed } from './suppression-store.ts';
 import type { TemplateStore } from './template-store.ts';
 
@@ -225,14 +226,20 @@ export class LeaseStore {
    */
   async release(owner: string, emails: readonly { id: string; dueAt?: Date }[]): Promise<number> {
     if (emails.length === 0) return 0;
-    const result = await this.pool.query(
-      `UPDATE emails e SET status = 'queued', attempts = e.attempts - 1, locked_by = NULL, locked_until = NULL,
-         run_at = COALESCE(d.due_at, e.run_at), updated_at = now()
-       FROM unnest($2::uuid[], $3::timestamptz[]) AS d(id, due_at)
-       WHERE e.id = d.id AND e.status = 'sending' AND e.locked_by = $1`,
+    // Emails due at once (a sidecar shutting down) wake the others, which may be backed off while idle.
+    const result = await this.pool.query<{ released: number }>(
+      `WITH released AS (
+         UPDATE emails e SET status = 'queued', attempts = e.attempts - 1, locked_by = NULL, locked_until = NULL,
+           run_at = COALESCE(d.due_at, e.run_at), updated_at = now()
+         FROM unnest($2::uuid[], $3::timestamptz[]) AS d(id, due_at)
+         WHERE e.id = d.id AND e.status = 'sending' AND e.locked_by = $1
+         RETURNING e.run_at
+       )
+       SELECT (SELECT count(*) FROM released)::int AS released,
+              (SELECT count(*) FROM (SELECT pg_notify('${NOTIFY_CHANNEL}', '') FROM released WHERE run_at <= now() LIMIT 1) n)::int AS notified`,
       [owner, emails.map((email) => email.id), emails.map((email) => email.dueAt ?? null)],
     );
-    return result.rowCount ?? 0;
+    return result.rows[0]?.released ?? 0;
   }
 
   /**

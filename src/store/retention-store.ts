@@ -106,6 +106,22 @@ export class RetentionSession {
     );
   }
 
+  /**
+   * Deletes up to `limit` webhook events that matched no email and arrived more than `days` days
+   * ago (docs/webhooks.md: kept a while, for messages another system sent). Matched events go
+   * with their email.
+   */
+  async deleteUnmatchedEvents(days: number, limit: number): Promise<number> {
+    return this.batch(
+      `WITH doomed AS (
+         SELECT id FROM delivery_events WHERE email_id IS NULL AND received_at < now() - make_interval(days => $1)
+         LIMIT $2 FOR UPDATE SKIP LOCKED
+       )
+       DELETE FROM delivery_events e USING doomed d WHERE e.id = d.id`,
+      [days, limit],
+    );
+  }
+
   /** Deletes up to `limit` attachment blobs no email links to and none referenced for `marginSeconds`. */
   async deleteOrphanedBlobs(marginSeconds: number, limit: number): Promise<number> {
     return this.batch(

@@ -10,7 +10,9 @@ import { LeaseStore, type AppEventOptions } from './lease-store.ts';
 import { SuppressionStore } from './suppression-store.ts';
 import { TemplateStore } from './template-store.ts';
 
-export const NOTIFY_CHANNEL = 'post_office_emails';
+import { NOTIFY_CHANNEL } from './notify.ts';
+
+export { NOTIFY_CHANNEL };
 
 export interface EmailRow {
   id: string;

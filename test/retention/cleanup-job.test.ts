@@ -58,7 +58,7 @@ test('deletes old sent, failed, expired and cancelled emails with their logs; ne
 
   assert.equal(report.result, 'ok');
   assert.equal(report.complete, true);
-  assert.deepEqual(report.deleted, { emails: 4, attachments: 0, idempotency_keys: 0 });
+  assert.deepEqual(report.deleted, { emails: 4, attachments: 0, idempotency_keys: 0, unmatched_events: 0 });
   const left = (await db.query<{ id: string; status: string; age: number }>(
     `SELECT id, status, extract(day FROM now() - updated_at)::int AS age FROM emails ORDER BY status, age`)).rows;
   assert.deepEqual(
@@ -70,7 +70,7 @@ test('deletes old sent, failed, expired and cancelled emails with their logs; ne
   assert.equal(await counter(metrics, 'retentionDeleted', 'emails'), 4);
   assert.equal(await counter(metrics, 'retentionRuns', 'ok'), 1);
 
-  assert.deepEqual((await cleanup.runOnce()).deleted, { emails: 0, attachments: 0, idempotency_keys: 0 }, 'a second run finds nothing');
+  assert.deepEqual((await cleanup.runOnce()).deleted, { emails: 0, attachments: 0, idempotency_keys: 0, unmatched_events: 0 }, 'a second run finds nothing');
 });
 
 test('orphaned attachment blobs go; one still linked to a live email stays, and so does one referenced within the margin', async () => {
@@ -87,7 +87,7 @@ test('orphaned attachment blobs go; one still linked to a live email stays, and 
   const { cleanup, metrics } = job(pool);
   const report = await cleanup.runOnce();
 
-  assert.deepEqual(report.deleted, { emails: 1, attachments: 2, idempotency_keys: 0 });
+  assert.deepEqual(report.deleted, { emails: 1, attachments: 2, idempotency_keys: 0, unmatched_events: 0 });
   assert.equal(await count(db, 'SELECT count(*) FROM email_attachments WHERE email_id = $1', [oldEmail]), 0, 'links go with their email');
   const blobs = (await db.query<{ sha256: string }>('SELECT sha256 FROM attachment_blobs')).rows.map((row) => row.sha256);
   assert.deepEqual(blobs.sort(), [shared, recentSent, justReferenced].sort());
@@ -104,7 +104,7 @@ test('idempotency keys older than the retention period expire, unless their emai
   await insertIdempotencyKey(db, 'old-but-queued', 40, [scheduled]);
 
   const { cleanup, metrics } = job(pool);
-  assert.deepEqual((await cleanup.runOnce()).deleted, { emails: 1, attachments: 0, idempotency_keys: 1 });
+  assert.deepEqual((await cleanup.runOnce()).deleted, { emails: 1, attachments: 0, idempotency_keys: 1, unmatched_events: 0 });
   const keys = (await db.query<{ key: string }>('SELECT key FROM idempotency_keys ORDER BY key')).rows.map((row) => row.key);
   assert.deepEqual(keys, ['old-but-queued', 'recent']);
   assert.equal(await counter(metrics, 'retentionDeleted', 'idempotency_keys'), 1);
@@ -124,7 +124,7 @@ test('with a tiny batch size the run loops, batch after batch, until everything 
     'emails 4 4', 'emails 4 8', 'emails 2 10',
     'attachments 4 4', 'attachments 1 5',
   ]);
-  assert.deepEqual(report.deleted, { emails: 10, attachments: 5, idempotency_keys: 0 });
+  assert.deepEqual(report.deleted, { emails: 10, attachments: 5, idempotency_keys: 0, unmatched_events: 0 });
   assert.equal(await count(db, 'SELECT count(*) FROM emails'), 1);
 });
 
@@ -140,7 +140,7 @@ test('one sidecar at a time: of two jobs started together on one database, one c
   const runs = [a.cleanup.runOnce(), b.cleanup.runOnce()];
   const first = await Promise.race(runs);
   assert.equal(first.result, 'skipped_locked');
-  assert.deepEqual(first.deleted, { emails: 0, attachments: 0, idempotency_keys: 0 });
+  assert.deepEqual(first.deleted, { emails: 0, attachments: 0, idempotency_keys: 0, unmatched_events: 0 });
   open();
   const reports = await Promise.all(runs);
 
@@ -201,4 +201,18 @@ test('a sidecar runs retention by itself soon after start and counts it in /metr
   assert.match(text, /postoffice_retention_deleted_total\{kind="idempotency_keys"\} 0\n/);
   assert.match(text, /postoffice_retention_runs_total\{result="failed"\} 0\n/);
   await sidecar.stop();
+});
+
+test('webhook events that matched no email are deleted after 7 days; matched ones stay with their email', async () => {
+  const { pool, db } = await setup();
+  const email = await insertEmail(db, { status: 'sent', ageDays: 1 });
+  await db.query(`INSERT INTO delivery_events (backend, event_key, email_id, event, at, received_at)
+    VALUES ('default', 'matched', $1, 'delivered', now(), now() - interval '8 days')`, [email]);
+  await db.query(`INSERT INTO delivery_events (backend, event_key, event, at, received_at)
+    VALUES ('default', 'old', 'delivered', now(), now() - interval '8 days'), ('default', 'new', 'delivered', now(), now() - interval '6 days')`);
+  const { cleanup, metrics } = job(pool);
+  const report = await cleanup.runOnce();
+  assert.equal(report.deleted.unmatched_events, 1);
+  assert.deepEqual((await db.query('SELECT event_key FROM delivery_events ORDER BY event_key')).rows.map((row) => row.event_key), ['matched', 'new']);
+  assert.equal(await counter(metrics, 'retentionDeleted', 'unmatched_events'), 1);
 });

@@ -71,7 +71,7 @@ test('npm run cleanup -- --days 30 deletes old finished mail, printing each batc
     'attachments: deleted 1 (1 so far)',
     'idempotency keys: deleted 1 (1 so far)',
   ]);
-  assert.match(lines.at(-1)!, /^done in \d+\.\d s: deleted 5 emails \(with their logs and attachment links\), 1 attachments, 1 idempotency keys$/);
+  assert.match(lines.at(-1)!, /^done in \d+\.\d s: deleted 5 emails \(with their logs and attachment links\), 1 attachments, 1 idempotency keys, 0 unmatched delivery events$/);
   assert.equal(run.stderr(), '');
   const left = (await db.query<{ status: string }>('SELECT status FROM emails ORDER BY status')).rows.map((row) => row.status);
   assert.deepEqual(left, ['queued', 'sent']);
