@@ -25,6 +25,7 @@ import { ErrorLog } from './error-log.ts';
 import type { Failover } from './failover.ts';
 import type { LeaseReconciler } from './lease-reconciler.ts';
 import type { Pacer } from './pacer.ts';
+import { RetryShare } from './retry-share.ts';
 
 export interface ProducerOptions {
   owner: string;
@@ -67,7 +68,7 @@ export class Producer {
   /** Task slots in use: one per email sent on its own request, one per batch-endpoint request. */
   private slots = 0;
   /** Per backend, emails on a retry in flight: they may take at most half the pool. */
-  private readonly retriesInFlight = new Map<string, number>();
+  private readonly retries = new RetryShare(() => this.deps.pool.capacity);
   private running = false;
   /** The claim pass under way, if any; stop() waits for it so nothing it claims is stranded. */
   private claiming: Promise<void> | undefined;
@@ -165,7 +166,7 @@ export class Producer {
         held.push(email);
         continue;
       }
-      if (this.retryShareFull(email)) {
+      if (this.retries.full(email)) {
         later.push(email);
         continue;
       }
@@ -208,7 +209,7 @@ export class Producer {
     const limit = Math.min(this.deps.pool.emailsPerTask, room);
     for (let i = 0; i < this.waiting.length && group.length < limit;) {
       const email = this.waiting[i]!;
-      if (email.via === first.via && !this.retryShareFull(email, group)) group.push(...this.waiting.splice(i, 1));
+      if (email.via === first.via && !this.retries.full(email, group)) group.push(...this.waiting.splice(i, 1));
       else i++;
     }
     return group;
@@ -236,22 +237,10 @@ export class Producer {
     return { backend: emails[0]!.via, emails: emails.map((email) => ({ message: email.message, template: email.template })) };
   }
 
-  /** Would this email, a retry, take more than half the pool for its backend (with `joining` about to go)? */
-  private retryShareFull(email: ClaimedEmail, joining: readonly ClaimedEmail[] = []): boolean {
-    if (email.attempt === 1) return false;
-    const going = joining.filter((other) => other.attempt > 1).length;
-    return (this.retriesInFlight.get(email.via) ?? 0) + going >= this.deps.pool.capacity / 2;
-  }
-
-  /** Counts a retry going out (+1) or coming back (-1). */
-  private countRetry(email: ClaimedEmail, change: 1 | -1 = 1): void {
-    if (email.attempt > 1) this.retriesInFlight.set(email.via, (this.retriesInFlight.get(email.via) ?? 0) + change);
-  }
-
   /** Emails handed to the pool: in flight, their retries and failovers counted. */
   private going(emails: readonly ClaimedEmail[]): void {
     for (const email of emails) {
-      this.countRetry(email);
+      this.retries.count(email);
       this.deps.failover.count(email);
       this.inflight.set(email.id, email);
     }
@@ -286,7 +275,7 @@ export class Producer {
       const result = results[i] ?? workerError(new Error(`no outcome for email ${i + 1} of ${emails.length}`));
       this.inflight.delete(email.id);
       this.deps.breaker.record(email.via, result.outcome, Date.now(), email.attempt > 1);
-      this.countRetry(email, -1);
+      this.retries.count(email, -1);
       this.deps.completer.record(email, result);
     });
     if (this.running) {
