@@ -10,21 +10,5 @@ if [ -n "$binary" ]; then
   echo "pgbouncer already installed: $("$binary" --version 2>&1 | head -n1)"
   exit 0
 fi
-export DEBIAN_FRONTEND=noninteractive
-# policy-rc.d exit 101 tells Debian's maintainer scripts not to start services at install time.
-policy=/usr/sbin/policy-rc.d
-created_policy=0
-if [ ! -e "$policy" ]; then
-  printf '#!/bin/sh\nexit 101\n' > "$policy"
-  chmod +x "$policy"
-  created_policy=1
-fi
-cleanup() { if [ "$created_policy" = 1 ]; then rm -f "$policy"; fi; }
-trap cleanup EXIT
-apt-get update
-apt-get install -y --no-install-recommends pgbouncer
-if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet pgbouncer 2>/dev/null; then
-  systemctl stop pgbouncer || true
-  systemctl disable pgbouncer || true
-fi
+bash "$(dirname "$0")/apt-install-no-start.sh" pgbouncer
 echo "installed $(/usr/sbin/pgbouncer --version 2>&1 | head -n1)"
