@@ -8,6 +8,7 @@ import { onlyFields, optionalString, SettingsError } from '../settings.ts';
 import type { DeliveryEvent, DeliveryEventType, WebhookKind, WebhookResult } from './webhook.ts';
 import { WebhookBodyError } from './webhook.ts';
 import { fetchPem, isScalewayUrl, SnsVerifier, trustChain, type FetchPem } from './scaleway-sns.ts';
+import { confirmSubscription } from './sns.ts';
 import { eventKeyOf, eventTime, isRecord, jsonBody, safeEqual, text } from './verify.ts';
 
 export type ScalewayWebhookSettings = {
@@ -35,12 +36,6 @@ function urlToken(url: string): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-async function confirmSubscription(subscribeUrl: string): Promise<void> {
-  const response = await fetch(subscribeUrl, { signal: AbortSignal.timeout(10_000), redirect: 'error' });
-  await response.body?.cancel();
-  if (!response.ok) throw new Error(`confirming the Scaleway Topics and Events subscription answered HTTP ${response.status}`);
 }
 
 function event(record: Record<string, unknown>): DeliveryEvent | null {
@@ -125,7 +120,7 @@ export function scalewayWebhookKind(fetch: FetchPem = fetchPem): WebhookKind<Sca
         case 'SubscriptionConfirmation': {
           const subscribeUrl = text(body.SubscribeURL);
           if (subscribeUrl === null || !isScalewayUrl(subscribeUrl)) throw new WebhookBodyError('SubscribeURL must be an https URL on a Scaleway host');
-          return { kind: 'handshake', confirm: () => confirmSubscription(subscribeUrl) };
+          return { kind: 'handshake', confirm: () => confirmSubscription(subscribeUrl, isScalewayUrl, 'Scaleway Topics and Events') };
         }
         case 'UnsubscribeConfirmation':
           return { kind: 'events', events: [] };

@@ -59,7 +59,7 @@ export type FetchText = (url: string) => Promise<string>;
 const fetchTimeoutMs = 10_000;
 const maxCertificateBytes = 64 * 1024;
 
-const fetchText: FetchText = async (url) => {
+export const fetchText: FetchText = async (url) => {
   const response = await fetch(url, { signal: AbortSignal.timeout(fetchTimeoutMs), redirect: 'error' });
   if (!response.ok) throw new Error(`GET ${url} answered HTTP ${response.status}`);
   const text = await response.text();
@@ -68,11 +68,12 @@ const fetchText: FetchText = async (url) => {
 };
 
 /**
- * The signing certificates' public keys by URL. SNS signs with a few long-lived certificates,
- * so a small cache serves every message; a failed fetch is forgotten so the next message retries.
+ * The signing certificates by URL (SNS, and Scaleway's SNS-compatible service). They sign with a
+ * few long-lived certificates, so a small cache serves every message; a failed fetch is
+ * forgotten so the next message retries; the oldest entry goes when the cache is full.
  */
 export class CertificateCache {
-  readonly #keys = new Map<string, Promise<KeyObject>>();
+  readonly #certificates = new Map<string, Promise<X509Certificate>>();
   readonly #fetch: FetchText;
   readonly #maxEntries: number;
 
@@ -82,19 +83,24 @@ export class CertificateCache {
   }
 
   get size(): number {
-    return this.#keys.size;
+    return this.#certificates.size;
   }
 
-  key(url: string): Promise<KeyObject> {
-    const cached = this.#keys.get(url);
+  certificate(url: string): Promise<X509Certificate> {
+    const cached = this.#certificates.get(url);
     if (cached !== undefined) return cached;
-    if (this.#keys.size >= this.#maxEntries) this.#keys.delete(this.#keys.keys().next().value!);
-    const loading = this.#fetch(url).then((pem) => new X509Certificate(pem).publicKey);
+    if (this.#certificates.size >= this.#maxEntries) this.#certificates.delete(this.#certificates.keys().next().value!);
+    const loading = this.#fetch(url).then((pem) => new X509Certificate(pem));
     loading.catch(() => {
-      if (this.#keys.get(url) === loading) this.#keys.delete(url);
+      if (this.#certificates.get(url) === loading) this.#certificates.delete(url);
     });
-    this.#keys.set(url, loading);
+    this.#certificates.set(url, loading);
     return loading;
+  }
+
+  /** The certificate's public key: what an SNS signature is checked with. */
+  async key(url: string): Promise<KeyObject> {
+    return (await this.certificate(url)).publicKey;
   }
 }
 
@@ -105,10 +111,13 @@ export function signatureMatches(message: SnsMessage, key: KeyObject): boolean {
   return verifySignature(algorithm, Buffer.from(stringToSign(message), 'utf8'), key, Buffer.from(message.Signature, 'base64'));
 }
 
-/** Confirms a subscription: a GET of its SubscribeURL, as the SNS documentation says. */
-export async function confirmSubscription(subscribeUrl: string): Promise<void> {
-  if (!isSnsUrl(subscribeUrl)) throw new Error('SubscribeURL is not an https URL on an SNS host');
+/**
+ * Confirms a subscription: a GET of its SubscribeURL, as the SNS documentation says. `allowed`
+ * says which hosts may serve it (SNS's; Scaleway's for its SNS-compatible service).
+ */
+export async function confirmSubscription(subscribeUrl: string, allowed: (url: string) => boolean = isSnsUrl, service = 'SNS'): Promise<void> {
+  if (!allowed(subscribeUrl)) throw new Error(`SubscribeURL is not an https URL on a ${service} host`);
   const response = await fetch(subscribeUrl, { signal: AbortSignal.timeout(fetchTimeoutMs), redirect: 'error' });
   await response.body?.cancel();
-  if (!response.ok) throw new Error(`confirming the SNS subscription answered HTTP ${response.status}`);
+  if (!response.ok) throw new Error(`confirming the ${service} subscription answered HTTP ${response.status}`);
 }
