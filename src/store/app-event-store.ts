@@ -21,8 +21,8 @@ export interface EmailEventColumns {
   providerMessageId: string;
 }
 
-/** The change's time as the payload carries it: ISO 8601 in UTC with milliseconds, like toISOString(). */
-export const EVENT_AT_SQL = `to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+/** A time as the payload carries it: ISO 8601 in UTC with milliseconds, like toISOString(). */
+export const eventTimeSql = (time: string) => `to_char(${time} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 
 /** The email status a completion or rescue wrote → the event's type. */
 export function eventTypeSql(status: string): string {
@@ -37,7 +37,7 @@ export function eventTypeSql(status: string): string {
 export function emailEventCte(name: string, source: string, columns: EmailEventColumns): string {
   return `${name} AS (
          INSERT INTO app_events (email_id, payload)
-         SELECT ${columns.emailId}, jsonb_build_object('type', ${columns.type}, 'email_id', ${columns.emailId}, 'at', ${EVENT_AT_SQL},
+         SELECT ${columns.emailId}, jsonb_build_object('type', ${columns.type}, 'email_id', ${columns.emailId}, 'at', ${eventTimeSql('now()')},
            'status', ${columns.status}, 'backend', ${columns.backend}, 'attempt', ${columns.attempt}, 'code', ${columns.code},
            'message', ${columns.message}, 'provider_message_id', ${columns.providerMessageId})
          FROM ${source}

@@ -5,6 +5,7 @@
 // after all of it is committed.
 import type pg from 'pg';
 import type { DeliveryEvent } from '../providers/webhooks/webhook.ts';
+import { eventTimeSql } from './app-event-store.ts';
 
 /** What storing one request's events did, for the metrics. */
 export interface StoredEvents {
@@ -46,7 +47,7 @@ export class EventStore {
     const client = await this.pool.connect();
     try {
       await client.query('BEGIN');
-      const inserted = await client.query<{ id: string; email_id: string | null; recipient: string; event: DeliveryEvent['type']; bounce: string | null }>(
+      const inserted = await client.query<{ id: string; email_id: string | null; event: DeliveryEvent['type'] }>(
         `WITH input AS (
            SELECT * FROM jsonb_to_recordset($2::jsonb) AS r(event_key text, provider_message_id text,
              recipient text, event text, bounce text, at timestamptz, code text, message text, ord bigint)
@@ -57,13 +58,14 @@ export class EventStore {
            i.provider_message_id, lower(i.recipient), i.event, i.bounce, i.at, i.code, i.message
          FROM input i ORDER BY i.ord
          ON CONFLICT (backend, event_key) DO NOTHING
-         RETURNING id, email_id, recipient, event, bounce`,
+         RETURNING id, email_id, event`,
         [backend, JSON.stringify(events.map((event, ord) => ({ ord,
           event_key: event.eventKey, provider_message_id: event.providerMessageId, recipient: event.recipient,
           event: event.type, bounce: event.bounce ?? null, at: event.at.toISOString(), code: event.code, message: event.message,
         })))],
       );
-      const ids = inserted.rows.filter((row) => row.email_id !== null).map((row) => row.id);
+      const matched = inserted.rows.filter((row) => row.email_id !== null);
+      const ids = matched.map((row) => row.id);
       let suppressed: StoredEvents['suppressed'] = [];
       if (ids.length > 0) {
         await this.applyToRecipients(client, ids);
@@ -73,8 +75,8 @@ export class EventStore {
       await client.query('COMMIT');
       if (this.appEvents && ids.length > 0) this.onAppEvents();
       return {
-        matched: inserted.rows.filter((row) => row.email_id !== null).map((row) => row.event),
-        unmatched: inserted.rows.filter((row) => row.email_id === null).length,
+        matched: matched.map((row) => row.event),
+        unmatched: inserted.rows.length - matched.length,
         duplicates: events.length - inserted.rows.length,
         suppressed,
       };
@@ -137,7 +139,7 @@ export class EventStore {
     await client.query(
       `INSERT INTO app_events (email_id, payload)
        SELECT d.email_id, jsonb_build_object(
-         'type', 'recipient.' || d.event, 'email_id', d.email_id, 'at', to_char(d.at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+         'type', 'recipient.' || d.event, 'email_id', d.email_id, 'at', ${eventTimeSql('d.at')},
          'recipient', d.recipient, 'event', d.event,
          'bounce', d.bounce, 'status', COALESCE(r.status, CASE WHEN e.status = 'sending' THEN 'queued' ELSE e.status END),
          'backend', e.backend, 'code', d.code, 'message', d.message)

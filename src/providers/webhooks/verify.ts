@@ -61,8 +61,9 @@ export function eventKeyOf(...parts: ReadonlyArray<string | number | null | unde
 /** A date from the provider's timestamp (ISO text, or seconds / milliseconds since the epoch); `fallback` when absent or unreadable. */
 export function eventTime(value: unknown, fallback: Date = new Date()): Date {
   if (typeof value === 'number' && Number.isFinite(value)) return new Date(value < 1e12 ? value * 1000 : value);
+  if (typeof value === 'string' && /^\d+(\.\d+)?$/.test(value)) return eventTime(Number(value), fallback);
   if (typeof value === 'string' && value !== '') {
-    const date = new Date(/^\d+(\.\d+)?$/.test(value) ? Number(value) * (Number(value) < 1e12 ? 1000 : 1) : value);
+    const date = new Date(value);
     if (!Number.isNaN(date.getTime())) return date;
   }
   return fallback;
