@@ -19,7 +19,7 @@ import { CircuitBreaker } from './delivery/circuit-breaker.ts';
 import { Delivery } from './delivery/delivery.ts';
 import { NotifyListener } from './delivery/notify-listener.ts';
 import { RateLimiter } from './delivery/rate-limiter.ts';
-import { buildAppEvents, type AppEvents } from './app-events/build.ts';
+import type { AppEvents } from './app-events/build.ts';
 import { adminRoutes } from './http/admin.ts';
 import { Enqueuer } from './enqueue/enqueuer.ts';
 import { buildApi } from './http/api.ts';
@@ -124,7 +124,11 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
   const health = new DatabaseHealth(store, schemaVersion);
   await health.start();
   const metrics = createMainMetrics(store);
-  if (config.events !== undefined) events = buildAppEvents({ ...config, events: config.events }, { databaseUrl, registry: metrics.registry, owner, logger });
+  if (config.events !== undefined) {
+    // Loaded only here: without POST_OFFICE_EVENTS_URL the main thread never loads undici.
+    const { buildAppEvents } = await import('./app-events/build.ts');
+    events = buildAppEvents({ ...config, events: config.events }, { databaseUrl, registry: metrics.registry, owner, logger });
+  }
 
   // Every backend has a circuit series from the start, so dashboards show "closed", not "no data".
   for (const backend of Object.keys(config.backends)) metrics.circuitOpen.set({ backend }, 0);

@@ -61,6 +61,23 @@ export interface AppEventOptions {
   onAppEvents?: () => void;
 }
 
+/**
+ * The ids of the next `$1` due emails, highest priority first, locked for this claim (`$4`: the
+ * number of the lowest priority). One ordered range of the claim's index per priority reads only
+ * the rows it takes. Ordered by priority across the whole index instead, the planner — misled by
+ * the statistics of a queue that was empty a moment ago — read and sorted every queued row on
+ * each claim, so draining a burst of n emails visited about n² / limit rows.
+ */
+export const NEXT_DUE_IDS = `
+         SELECT q.id FROM generate_series(0, $4) p, LATERAL (
+           SELECT id FROM emails
+           WHERE status = 'queued' AND priority = p AND run_at <= now()
+           ORDER BY run_at, id
+           LIMIT $1
+           FOR UPDATE SKIP LOCKED
+         ) q
+         LIMIT $1`;
+
 export class LeaseStore {
   private readonly pool: pg.Pool;
   private readonly templates: TemplateStore;
@@ -89,12 +106,7 @@ export class LeaseStore {
       id: string; status: 'sending' | 'expired'; priority: number; backend: string; sent_via: string | null;
       message: StoredMessage; attempts: number; max_attempts: number; expires_at: Date | null; suppressed: string[] | null;
     }>(
-      `WITH next AS (
-         SELECT id FROM emails
-         WHERE status = 'queued' AND run_at <= now()
-         ORDER BY priority, run_at, id
-         LIMIT $1
-         FOR UPDATE SKIP LOCKED
+      `WITH next AS (${NEXT_DUE_IDS}
        ), claimed AS (
          UPDATE emails e SET
            status       = CASE WHEN e.expires_at <= now() THEN 'expired' ELSE 'sending' END,
@@ -120,7 +132,7 @@ export class LeaseStore {
              FROM jsonb_array_elements_text((c.message->'to') || (c.message->'cc') || (c.message->'bcc')) AS a)
          ) END AS suppressed
        FROM claimed c ORDER BY priority, id`,
-      [limit, owner, leaseSeconds],
+      [limit, owner, leaseSeconds, priorities.length - 1],
     );
     if (this.events && result.rows.some((row) => row.status === 'expired')) this.onEvents();
     const sending = result.rows.filter((row) => row.status === 'sending').map((row) => row.message);
