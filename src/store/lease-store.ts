@@ -68,7 +68,7 @@ export interface AppEventOptions {
  * the statistics of a queue that was empty a moment ago — read and sorted every queued row on
  * each claim, so draining a burst of n emails visited about n² / limit rows.
  */
-export const NEXT_DUE_IDS = `
+const NEXT_DUE_IDS = `
          SELECT q.id FROM generate_series(0, $4) p, LATERAL (
            SELECT id FROM emails
            WHERE status = 'queued' AND priority = p AND run_at <= now()
