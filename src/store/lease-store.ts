@@ -61,23 +61,6 @@ export interface AppEventOptions {
   onAppEvents?: () => void;
 }
 
-/**
- * The ids of the next `$1` due emails, highest priority first, locked for this claim (`$4`: the
- * number of the lowest priority). One ordered range of the claim's index per priority reads only
- * the rows it takes. Ordered by priority across the whole index instead, the planner — misled by
- * the statistics of a queue that was empty a moment ago — read and sorted every queued row on
- * each claim, so draining a burst of n emails visited about n² / limit rows.
- */
-const NEXT_DUE_IDS = `
-         SELECT q.id FROM generate_series(0, $4) p, LATERAL (
-           SELECT id FROM emails
-           WHERE status = 'queued' AND priority = p AND run_at <= now()
-           ORDER BY run_at, id
-           LIMIT $1
-           FOR UPDATE SKIP LOCKED
-         ) q
-         LIMIT $1`;
-
 export class LeaseStore {
   private readonly pool: pg.Pool;
   private readonly templates: TemplateStore;
@@ -106,7 +89,10 @@ export class LeaseStore {
       id: string; status: 'sending' | 'expired'; priority: number; backend: string; sent_via: string | null;
       message: StoredMessage; attempts: number; max_attempts: number; expires_at: Date | null; suppressed: string[] | null;
     }>(
-      `WITH next AS (${NEXT_DUE_IDS}
+      // The next due emails, highest priority first, locked: planned so that it reads only the
+      // rows it takes whatever the statistics say (migrations/0008_claim_plan.sql).
+      `WITH next AS (
+         SELECT id FROM post_office_due_emails($1, $4) AS id
        ), claimed AS (
          UPDATE emails e SET
            status       = CASE WHEN e.expires_at <= now() THEN 'expired' ELSE 'sending' END,
