@@ -17,6 +17,8 @@ export interface BenchArgs {
   threads: number;
   connections: number;
   rounds: number;
+  /** Sent emails written (and analyzed) before the sidecar's run. */
+  history: number;
 }
 
 /** A bad command line; the message is the one line printed before exit code 2. */
@@ -51,14 +53,19 @@ Options:
                        /email/batch endpoint) or smtp (a local SMTP server). Default: http
   --rounds <n>         With --peers: run the three in turn this many times and print each one's
                        median run by emails/s, with the range. Default: 1
+  --history <n>        Before the sidecar's run, write n sent emails with a log entry each and
+                       ANALYZE, so its queue looks like a production one: statistics taken over a
+                       history of sent emails, then a burst. The sidecar only. Default: 0
   -h, --help           Print this and exit.
 
 Uses DATABASE_URL when set, otherwise an embedded PostgreSQL in a temporary folder.`;
 
-function positiveInteger(name: string, raw: string | undefined, fallback: number, max = Number.MAX_SAFE_INTEGER): number {
+function positiveInteger(name: string, raw: string | undefined, fallback: number, max = Number.MAX_SAFE_INTEGER, min = 1): number {
   if (raw === undefined) return fallback;
   const value = Number(raw);
-  if (!/^[0-9]+$/.test(raw) || !Number.isSafeInteger(value) || value < 1) throw new BenchArgsError(`--${name} must be a positive integer (got "${raw}")`);
+  if (!/^[0-9]+$/.test(raw) || !Number.isSafeInteger(value) || value < min) {
+    throw new BenchArgsError(`--${name} must be a ${min === 0 ? 'whole number' : 'positive integer'} (got "${raw}")`);
+  }
   if (value > max) throw new BenchArgsError(`--${name} must be at most ${max} (got "${raw}")`);
   return value;
 }
@@ -90,6 +97,7 @@ function parse(argv: string[]) {
         threads: { type: 'string' },
         connections: { type: 'string' },
         rounds: { type: 'string' },
+        history: { type: 'string' },
       },
     }).values;
   } catch (error) {
@@ -119,6 +127,7 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
     threads: positiveInteger('threads', values.threads, 2, 64),
     connections: positiveInteger('connections', values.connections, 8, 256),
     rounds: positiveInteger('rounds', values.rounds, 1, 20),
+    history: positiveInteger('history', values.history, 0, 10_000_000, 0),
   };
   // The peers post one Postmark /email request per email; other targets would compare unlike work.
   if (args.peers && provider !== 'http') throw new BenchArgsError(`--peers needs --provider http (got "${provider}")`);

@@ -27,6 +27,8 @@ export interface Setup {
   threads: number;
   connections: number;
   load: LoadOptions;
+  /** Sent emails written and analyzed before the sidecar's run (--history). */
+  history: number;
 }
 
 const PEER_SCHEMA = 'pgboss_bench';
@@ -35,8 +37,31 @@ async function count(db: pg.Client, sql: string): Promise<number> {
   return Number((await db.query<{ count: string }>(sql)).rows[0]!.count);
 }
 
+/**
+ * `count` sent emails with a log entry each, then ANALYZE: the statistics autovacuum leaves on a
+ * production table, which say that almost nothing is queued when a burst arrives.
+ */
+async function writeHistory(db: pg.Client, count: number): Promise<void> {
+  await db.query(
+    `WITH sent AS (
+       INSERT INTO emails (id, status, priority, backend, message, attempts, max_attempts, run_at, sent_at, created_at, updated_at)
+       SELECT gen_random_uuid(), 'sent', 2, 'default',
+         jsonb_build_object('from', 'bench@example.com', 'to', jsonb_build_array('user' || i || '@example.com'), 'cc', '[]'::jsonb,
+           'bcc', '[]'::jsonb, 'reply_to', '[]'::jsonb, 'subject', 'history ' || i, 'text', 'Hello from the benchmark.',
+           'headers', '{}'::jsonb, 'attachments', '[]'::jsonb, 'tags', '[]'::jsonb, 'metadata', '{}'::jsonb),
+         1, 3, now() - interval '1 hour', now() - interval '1 hour', now() - interval '1 hour', now() - interval '1 hour'
+       FROM generate_series(1, $1) i
+       RETURNING id
+     )
+     INSERT INTO email_logs (email_id, attempt, status, code) SELECT id, 1, 'sent', NULL FROM sent`,
+    [count],
+  );
+  await db.query('ANALYZE emails');
+}
+
 export async function sidecar(setup: Setup): Promise<Contender> {
   await setup.db.query('TRUNCATE emails, email_logs, idempotency_keys, app_events CASCADE');
+  if (setup.history > 0) await writeHistory(setup.db, setup.history);
   // Start each queued run with no dirty pages left over from the previous one.
   await setup.db.query('CHECKPOINT');
   // What production runs: the built JavaScript with the image's flags (end-to-end.ts builds it).

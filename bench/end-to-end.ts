@@ -80,11 +80,12 @@ const setup: Setup = {
   threads,
   connections,
   load: { mode, emails, batchSize, concurrency },
+  history: args.history,
 };
 
 // Other work on the machine skews every figure; the load average says how much there was.
 const load = () => loadavg().map((n) => n.toFixed(2)).join(' ');
-console.log(`post-office bench → ${target.name}: ${emails} emails, ${mode}${mode === 'batch' ? ` of ${batchSize}` : ''}, ${concurrency} concurrent requests, ${threads} threads × ${connections} connections; load average ${load()}`);
+console.log(`post-office bench → ${target.name}: ${emails} emails, ${mode}${mode === 'batch' ? ` of ${batchSize}` : ''}, ${concurrency} concurrent requests, ${threads} threads × ${connections} connections${args.history > 0 ? `, after ${args.history} sent emails` : ''}; load average ${load()}`);
 try {
   if (args.peers) await sideBySide(setup, target, args.rounds);
   else await sidecarOnly(setup, target);

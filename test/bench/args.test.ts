@@ -35,6 +35,9 @@ test('every numeric option must be a positive integer within its range', () => {
   rejects(['--batch-size', '1001'], '--batch-size must be at most 1000 (got "1001")');
   rejects(['--threads', '65'], '--threads must be at most 64 (got "65")');
   rejects(['--rounds', '21'], '--rounds must be at most 20 (got "21")');
+  assert.equal(parseBenchArgs(['--history', '0']).history, 0);
+  assert.equal(parseBenchArgs(['--history', '200000']).history, 200_000);
+  for (const bad of ['abc', '-3', '1.5', '']) rejects([`--history=${bad}`], `--history must be a whole number (got "${bad}")`);
 });
 
 test('unknown options, stray arguments and missing values are named', () => {
@@ -52,7 +55,7 @@ test('--peers only with the one-request-per-email mock the peers post to, --roun
 
 test('--help lists every option with its default', () => {
   assert.equal(parseBenchArgs(['-h']).help, true);
-  for (const option of ['--peers', '--mode', '--emails', '--batch-size', '--concurrency', '--threads', '--connections', '--provider', '--rounds', '--help']) {
+  for (const option of ['--peers', '--mode', '--emails', '--batch-size', '--concurrency', '--threads', '--connections', '--provider', '--rounds', '--history', '--help']) {
     assert.ok(usage.includes(option), `usage mentions ${option}`);
   }
   assert.match(usage, /Default: 500/);
