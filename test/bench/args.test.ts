@@ -10,7 +10,7 @@ function rejects(argv: string[], message: string): void {
 
 test('defaults follow --mode: 10,000 emails from 4 clients in batches, 5,000 from 64 one at a time', () => {
   assert.deepEqual(parseBenchArgs([]), {
-    help: false, peers: false, mode: 'batch', provider: 'http', emails: 10_000, batchSize: 500, concurrency: 4, threads: 2, connections: 8, rounds: 1,
+    help: false, peers: false, mode: 'batch', provider: 'http', emails: 10_000, batchSize: 500, concurrency: 4, threads: 2, connections: 8, rounds: 1, history: 0,
   });
   const single = parseBenchArgs(['--mode', 'single', '--peers']);
   assert.equal(single.emails, 5_000);
