@@ -90,7 +90,7 @@ export class LeaseStore {
       message: StoredMessage; attempts: number; max_attempts: number; expires_at: Date | null; suppressed: string[] | null;
     }>(
       // The next due emails, highest priority first, locked: planned so that it reads only the
-      // rows it takes whatever the statistics say (migrations/0008_claim_plan.sql).
+      // rows it takes whatever the statistics say (migrations/0008_delivery_plans.sql).
       `WITH next AS (
          SELECT id FROM post_office_due_emails($1, $4) AS id
        ), claimed AS (
@@ -173,6 +173,10 @@ export class LeaseStore {
       `WITH result AS (
          SELECT * FROM jsonb_to_recordset($2::jsonb) AS r(id uuid, attempt int, via text, status text,
            provider_message_id text, code text, message text, retry_in double precision, subject text)
+       ), held AS (
+         -- The lease guard, each email found by its key whatever the statistics say
+         -- (migrations/0008_delivery_plans.sql); the UPDATE below re-checks it without an index.
+         SELECT id FROM post_office_still_leased($1, ARRAY(SELECT id FROM result), ARRAY(SELECT attempt FROM result)) AS id
        ), done AS (
          UPDATE emails e SET
            status = r.status,
@@ -183,8 +187,8 @@ export class LeaseStore {
            run_at = CASE WHEN r.status = 'queued' THEN now() + make_interval(secs => r.retry_in) ELSE e.run_at END,
            sent_at = CASE WHEN r.status = 'sent' THEN now() ELSE e.sent_at END,
            locked_by = NULL, locked_until = NULL, updated_at = now()
-         FROM result r
-         WHERE e.id = r.id AND e.status = 'sending' AND e.locked_by = $1 AND e.attempts = r.attempt
+         FROM result r JOIN held h ON h.id = r.id
+         WHERE e.id = r.id AND e.locked_by = $1 AND e.attempts = r.attempt
          RETURNING e.id, e.backend, e.status
        ), logged AS (
          INSERT INTO email_logs (email_id, attempt, backend, status, code, message)
