@@ -90,7 +90,8 @@ export class LeaseStore {
       message: StoredMessage; attempts: number; max_attempts: number; expires_at: Date | null; suppressed: string[] | null;
     }>(
       // The next due emails, highest priority first, locked: planned so that it reads only the
-      // rows it takes whatever the statistics say (migrations/0008_delivery_plans.sql).
+      // rows it takes, whatever the statistics say
+      // (src/database/migrations/0008_delivery_plans.sql).
       `WITH next AS (
          SELECT id FROM post_office_due_emails($1, $4) AS id
        ), claimed AS (
@@ -175,7 +176,7 @@ export class LeaseStore {
            provider_message_id text, code text, message text, retry_in double precision, subject text)
        ), held AS (
          -- The lease guard, each email found by its key whatever the statistics say
-         -- (migrations/0008_delivery_plans.sql); the UPDATE below re-checks it without an index.
+         -- (src/database/migrations/0008_delivery_plans.sql); the UPDATE re-checks it unindexed.
          SELECT id FROM post_office_still_leased($1, ARRAY(SELECT id FROM result), ARRAY(SELECT attempt FROM result)) AS id
        ), done AS (
          UPDATE emails e SET
