@@ -17,7 +17,7 @@ export interface BenchArgs {
   threads: number;
   connections: number;
   rounds: number;
-  /** Sent emails written (and analyzed) before the sidecar's run. */
+  /** Sent emails (completed jobs for the peer) written and analyzed before each queued run. */
   history: number;
 }
 
@@ -53,9 +53,10 @@ Options:
                        /email/batch endpoint) or smtp (a local SMTP server). Default: http
   --rounds <n>         With --peers: run the three in turn this many times and print each one's
                        median run by emails/s, with the range. Default: 1
-  --history <n>        Before the sidecar's run, write n sent emails with a log entry each and
-                       ANALYZE, so its queue looks like a production one: statistics taken over a
-                       history of sent emails, then a burst. The sidecar only. Default: 0
+  --history <n>        Before each queued run, write n sent emails (the sidecar, with a log
+                       entry each) or completed jobs (the pg-boss peer) and ANALYZE, so the queue
+                       looks like a production one: statistics taken over a history, then a
+                       burst. Default: 0
   -h, --help           Print this and exit.
 
 Uses DATABASE_URL when set, otherwise an embedded PostgreSQL in a temporary folder.`;

@@ -27,7 +27,7 @@ export interface Setup {
   threads: number;
   connections: number;
   load: LoadOptions;
-  /** Sent emails written and analyzed before the sidecar's run (--history). */
+  /** Sent emails (completed jobs for the peer) written and analyzed before each queued run (--history). */
   history: number;
 }
 
@@ -57,6 +57,18 @@ async function writeHistory(db: pg.Client, count: number): Promise<void> {
     [count],
   );
   await db.query('ANALYZE emails');
+}
+
+/** The peer's history: `count` completed jobs in its queue (kept 7 days by pg-boss's default), then ANALYZE. */
+async function writePeerHistory(db: pg.Client, count: number): Promise<void> {
+  await db.query(
+    `INSERT INTO ${PEER_SCHEMA}.job (name, data, state, created_on, started_on, completed_on)
+     SELECT 'email', jsonb_build_object('from', 'bench@example.com', 'to', 'user' || i || '@example.com', 'subject', 'history ' || i,
+       'text', 'Hello from the benchmark.'), 'completed', now() - interval '1 hour', now() - interval '1 hour', now() - interval '1 hour'
+     FROM generate_series(1, $1) i`,
+    [count],
+  );
+  await db.query(`ANALYZE ${PEER_SCHEMA}.job`);
 }
 
 export async function sidecar(setup: Setup): Promise<Contender> {
@@ -93,11 +105,13 @@ export async function pgBossPeer(setup: Setup): Promise<Contender> {
     POSTMARK_URL: setup.providerUrl,
     PEER_CONNECTIONS: String(setup.threads * setup.connections),
   });
+  // Its queue exists once it is ready: the same history, as completed jobs pg-boss keeps.
+  if (setup.history > 0) await writePeerHistory(setup.db, setup.history);
   return {
     name: 'pg-boss 12 + undici',
     pid: peer.pid,
     load: () => enqueueAll(String(peer.ready.url), setup.load),
-    drained: async () => (await count(setup.db, `SELECT count(*) FROM ${PEER_SCHEMA}.job WHERE name = 'email' AND state = 'completed'`)) >= setup.load.emails,
+    drained: async () => (await count(setup.db, `SELECT count(*) FROM ${PEER_SCHEMA}.job WHERE name = 'email' AND state = 'completed'`)) >= setup.history + setup.load.emails,
     async stop() {
       await peer.stop();
       // So its jobs' autovacuum does not run during the next contender's run.
