@@ -3,7 +3,7 @@
 // authenticates by basic-auth credentials in the URL or a bearer token it adds
 // (https://developers.brevo.com/docs/secured-webhooks): either, or both, may be configured.
 import { onlyFields, optionalString, SettingsError } from '../settings.ts';
-import type { DeliveryEvent, DeliveryEventType, WebhookKind } from './webhook.ts';
+import type { DeliveryEvent, EventMeaning, DeliveryEventType, WebhookKind } from './webhook.ts';
 import { WebhookBodyError } from './webhook.ts';
 import { basicAuthMatches, eventKeyOf, eventTime, header, isRecord, jsonBody, safeEqual, text } from './verify.ts';
 
@@ -15,7 +15,7 @@ export type BrevoWebhookSettings = {
 
 // Event names as Brevo sends them → what they mean for the recipient. "request" (sent) says
 // nothing the queue does not know already, so it is not listed and is ignored.
-const eventTypes: Record<string, { type: DeliveryEventType; bounce?: 'hard' | 'soft' }> = {
+const eventTypes: Record<string, EventMeaning> = {
   delivered: { type: 'delivered' },
   hard_bounce: { type: 'bounced', bounce: 'hard' },
   // The address is not valid: Brevo did not send, and never will, so it is suppressed like a hard bounce.

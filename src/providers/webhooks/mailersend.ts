@@ -3,7 +3,7 @@
 // raw body with the webhook's signing secret. Both payload versions are read: v2 (flat `data`)
 // and the legacy v1 (`data.email.message`, `data.morph`).
 import { onlyFields, requiredString } from '../settings.ts';
-import type { DeliveryEvent, WebhookKind } from './webhook.ts';
+import type { DeliveryEvent, EventMeaning, WebhookKind } from './webhook.ts';
 import { WebhookBodyError } from './webhook.ts';
 import { eventKeyOf, eventTime, header, hmac, isRecord, jsonBody, safeEqual, text } from './verify.ts';
 
@@ -13,7 +13,7 @@ export type MailersendWebhookSettings = {
 
 // The activity types about delivery; activity.sent (accepted by MailerSend), the survey events,
 // webhook.test and the account events (maintenance, sender identity, verification) are not.
-const activityTypes: Record<string, Pick<DeliveryEvent, 'type' | 'bounce'>> = {
+const activityTypes: Record<string, EventMeaning> = {
   'activity.delivered': { type: 'delivered' },
   'activity.deferred': { type: 'deferred' },
   'activity.soft_bounced': { type: 'bounced', bounce: 'soft' },

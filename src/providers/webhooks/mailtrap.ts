@@ -2,7 +2,7 @@
 // of events, as {"events": [...]} (JSON) or one event per line (JSON Lines). Each request carries
 // Mailtrap-Signature: the lower-case hex HMAC-SHA256 of the raw body under the webhook's signing secret.
 import { onlyFields, requiredString } from '../settings.ts';
-import type { DeliveryEvent, DeliveryEventType, WebhookKind, WebhookRequest } from './webhook.ts';
+import type { DeliveryEvent, EventMeaning, WebhookKind, WebhookRequest } from './webhook.ts';
 import { WebhookBodyError } from './webhook.ts';
 import { eventKeyOf, eventTime, header, hmac, isRecord, safeEqual, text } from './verify.ts';
 
@@ -12,7 +12,7 @@ export type MailtrapWebhookSettings = {
 
 // Mailtrap's sending events (https://docs.mailtrap.io/email-api-smtp/analytics/statuses-and-events).
 // Audit-log events (activity_log.*) share the endpoint and are ignored.
-const eventTypes: Record<string, { type: DeliveryEventType; bounce?: 'hard' | 'soft' }> = {
+const eventTypes: Record<string, EventMeaning> = {
   delivery: { type: 'delivered' },
   bounce: { type: 'bounced', bounce: 'hard' }, // "permanent delivery failure"
   'soft bounce': { type: 'deferred' }, // "temporary failure (will retry)"

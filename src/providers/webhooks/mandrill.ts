@@ -3,7 +3,7 @@
 // the base64 HMAC-SHA1, with the webhook's key, of the exact webhook URL followed by each POST
 // parameter's name and value, sorted by name.
 import { SettingsError, onlyFields, optionalString, requiredString } from '../settings.ts';
-import type { DeliveryEvent, WebhookKind, WebhookRequest } from './webhook.ts';
+import type { DeliveryEvent, EventMeaning, WebhookKind, WebhookRequest } from './webhook.ts';
 import { WebhookBodyError } from './webhook.ts';
 import { eventKeyOf, eventTime, header, hmac, isRecord, safeEqual, text } from './verify.ts';
 
@@ -15,7 +15,7 @@ export type MandrillWebhookSettings = {
 
 // Message events; `send` (accepted by Mandrill), inbound messages and the sync events
 // (whitelist/blacklist changes, which carry `type` instead of `event`) are not about delivery.
-const eventTypes: Record<string, Pick<DeliveryEvent, 'type' | 'bounce'>> = {
+const eventTypes: Record<string, EventMeaning> = {
   deferral: { type: 'deferred' },
   hard_bounce: { type: 'bounced', bounce: 'hard' },
   soft_bounce: { type: 'bounced', bounce: 'soft' },

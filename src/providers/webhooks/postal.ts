@@ -3,7 +3,7 @@
 // X-Postal-Signature-256 (RSA-SHA256, base64) and the legacy X-Postal-Signature (RSA-SHA1).
 import { createPublicKey, verify as rsaVerify, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { SettingsError, onlyFields, requiredString } from '../settings.ts';
-import type { DeliveryEvent, WebhookKind } from './webhook.ts';
+import type { DeliveryEvent, EventMeaning, WebhookKind } from './webhook.ts';
 import { WebhookBodyError } from './webhook.ts';
 import { eventKeyOf, eventTime, header, isRecord, jsonBody, text } from './verify.ts';
 
@@ -38,7 +38,7 @@ function publicKey(value: string): KeyObject {
  * A 5xx reply from the receiving server is a hard bounce and a 4xx one that Postal gave up on is
  * soft; any other HardFail is Postal's own refusal (spam threshold, the domain gone, no RCPT TO).
  */
-function failure(output: string | null): Pick<DeliveryEvent, 'type' | 'bounce'> {
+function failure(output: string | null): EventMeaning {
   if (output !== null && /^\s*5\d\d\b/.test(output)) return { type: 'bounced', bounce: 'hard' };
   if (output !== null && /^\s*4\d\d\b/.test(output)) return { type: 'bounced', bounce: 'soft' };
   return { type: 'rejected' };

@@ -1,7 +1,7 @@
 // Postmark's webhooks (https://postmarkapp.com/developer/webhooks/webhooks-overview): one JSON
 // record per request, RecordType naming its kind. Postmark authenticates by the basic-auth
 // credentials written into the webhook URL (https://user:password@host/webhooks/<alias>).
-import type { DeliveryEvent, DeliveryEventType, WebhookKind } from './webhook.ts';
+import type { DeliveryEvent, EventMeaning, WebhookKind } from './webhook.ts';
 import { WebhookBodyError } from './webhook.ts';
 import { basicAuth, eventKeyOf, eventTime, isRecord, jsonBody, text, type BasicAuthSettings } from './verify.ts';
 
@@ -9,7 +9,7 @@ export type PostmarkWebhookSettings = BasicAuthSettings;
 
 // Bounce types (https://postmarkapp.com/developer/api/bounce-api#bounce-types) → what they mean
 // for the recipient. Types not listed (AutoResponder, Subscribe, AddressChange, …) are not about delivery.
-const bounceTypes: Record<string, { type: DeliveryEventType; bounce?: 'hard' | 'soft' }> = {
+const bounceTypes: Record<string, EventMeaning> = {
   HardBounce: { type: 'bounced', bounce: 'hard' },
   BadEmailAddress: { type: 'bounced', bounce: 'hard' },
   ManuallyDeactivated: { type: 'bounced', bounce: 'hard' },

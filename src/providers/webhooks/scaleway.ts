@@ -5,7 +5,7 @@
 // CA (trust_chain, scaleway-sns.ts), and/or by a shared token in the URL's query (?token=…); when
 // both are set, both must hold.
 import { onlyFields, optionalString, SettingsError } from '../settings.ts';
-import type { DeliveryEvent, DeliveryEventType, WebhookKind, WebhookResult } from './webhook.ts';
+import type { DeliveryEvent, EventMeaning, WebhookKind, WebhookResult } from './webhook.ts';
 import { WebhookBodyError } from './webhook.ts';
 import { fetchPem, isScalewayUrl, SnsVerifier, trustChain, type FetchPem } from './scaleway-sns.ts';
 import { confirmSubscription } from './sns.ts';
@@ -19,7 +19,7 @@ export type ScalewayWebhookSettings = {
 
 // TEM event types → what they mean for the recipient; email_queued, blocklist_created and
 // unknown_type are not about one delivery and are ignored.
-const eventTypes: Record<string, { type: DeliveryEventType; bounce?: 'hard' | 'soft' }> = {
+const eventTypes: Record<string, EventMeaning> = {
   email_delivered: { type: 'delivered' },
   email_dropped: { type: 'bounced', bounce: 'hard' }, // "definitively rejected by the destination server"
   email_mailbox_not_found: { type: 'bounced', bounce: 'hard' },

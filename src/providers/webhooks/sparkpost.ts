@@ -3,7 +3,7 @@
 // basic-auth credentials set on the webhook (auth_type "basic") or a bearer token (an OAuth2
 // token, or an Authorization header set in the webhook's custom_headers).
 import { SettingsError, onlyFields, optionalString } from '../settings.ts';
-import type { DeliveryEvent, WebhookKind } from './webhook.ts';
+import type { DeliveryEvent, EventMeaning, WebhookKind } from './webhook.ts';
 import { WebhookBodyError } from './webhook.ts';
 import { basicAuthMatches, eventKeyOf, eventTime, header, isRecord, jsonBody, safeEqual, text } from './verify.ts';
 
@@ -13,7 +13,6 @@ export type SparkpostWebhookSettings = {
   token?: string;
 };
 
-type Meaning = Pick<DeliveryEvent, 'type' | 'bounce'>;
 
 // Bounce classes (https://support.sparkpost.com/docs/deliverability/bounce-classification-codes)
 // by their category: Hard → hard bounce, Soft and Undetermined → soft bounce, Block and Admin
@@ -22,7 +21,7 @@ const hard = new Set(['10', '30', '90']);
 const soft = new Set(['1', '20', '21', '22', '23', '24', '40', '60', '70', '100']);
 const refused = new Set(['25', '50', '51', '52', '53', '54']);
 
-function bounceMeaning(bounceClass: string | null): Meaning | null {
+function bounceMeaning(bounceClass: string | null): EventMeaning | null {
   if (bounceClass === null || soft.has(bounceClass)) return { type: 'bounced', bounce: 'soft' };
   if (hard.has(bounceClass)) return { type: 'bounced', bounce: 'hard' };
   if (refused.has(bounceClass)) return { type: 'rejected' };
@@ -31,7 +30,7 @@ function bounceMeaning(bounceClass: string | null): Meaning | null {
 
 // Event types about delivery; injection, sms_status, relay (inbound), A/B-test and
 // ingest events are not.
-const eventTypes: Record<string, Meaning | 'bounce'> = {
+const eventTypes: Record<string, EventMeaning | 'bounce'> = {
   delivery: { type: 'delivered' },
   delay: { type: 'deferred' },
   bounce: 'bounce',

@@ -4,7 +4,7 @@
 // the API key of the user or project whose webhook it is.
 import { createHash } from 'node:crypto';
 import { onlyFields, requiredString } from '../settings.ts';
-import type { DeliveryEvent, DeliveryEventType, WebhookKind } from './webhook.ts';
+import type { DeliveryEvent, EventMeaning, WebhookKind } from './webhook.ts';
 import { WebhookBodyError } from './webhook.ts';
 import { eventKeyOf, eventTime, isRecord, jsonBody, safeEqual, text } from './verify.ts';
 
@@ -13,7 +13,7 @@ export type UnisenderGoWebhookSettings = {
 };
 
 // transactional_email_status statuses; "sent" (accepted) and "subscribed" are not news about delivery.
-const statuses: Record<string, { type: DeliveryEventType; bounce?: 'hard' | 'soft' }> = {
+const statuses: Record<string, EventMeaning> = {
   delivered: { type: 'delivered' },
   hard_bounced: { type: 'bounced', bounce: 'hard' },
   soft_bounced: { type: 'bounced', bounce: 'soft' },

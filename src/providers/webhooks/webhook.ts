@@ -32,6 +32,9 @@ export interface DeliveryEvent {
   eventKey: string;
 }
 
+/** What a provider's event name says of the recipient, before the event's own fields are read. */
+export type EventMeaning = Pick<DeliveryEvent, 'type' | 'bounce'>;
+
 /** The request as it reached the listener: the body is the raw bytes, since signatures cover them. */
 export interface WebhookRequest {
   method: string;
