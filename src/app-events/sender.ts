@@ -14,6 +14,7 @@ import type { Logger } from 'pino';
 import { Pool, request } from 'undici';
 import type { AppEventMetrics } from '../metrics/main-metrics.ts';
 import type { AppEventStore, ClaimedEvent } from '../store/app-event-store.ts';
+import { ErrorLog } from '../error-log.ts';
 import { version } from '../version.ts';
 import { signatureHeader } from './signature.ts';
 
@@ -59,6 +60,7 @@ export class EventSender {
   private readonly store: AppEventStore;
   private readonly metrics: AppEventMetrics;
   private readonly logger: Logger;
+  private readonly errors: ErrorLog;
   private readonly pool: Pool;
   private readonly leaseSeconds: number;
   private readonly inFlight = new Map<string, Promise<void>>();
@@ -71,7 +73,6 @@ export class EventSender {
   private loop: Promise<void> | undefined;
   private wakeUp: (() => void) | undefined;
   private woken = false;
-  private lastErrorLog = 0;
   /** Failed pauses since the last 2xx: while the app is down, the sender pauses as well. */
   private failuresInARow = 0;
   private pausedUntil = 0;
@@ -82,6 +83,7 @@ export class EventSender {
     this.store = deps.store;
     this.metrics = deps.metrics;
     this.logger = deps.logger;
+    this.errors = new ErrorLog(deps.logger);
     const url = new URL(options.url);
     this.pool = new Pool(url.origin, { connections: options.concurrency, keepAliveTimeout: 30_000 });
     // Longer than a POST can take, so a live sender never loses a lease to another one.
@@ -114,8 +116,8 @@ export class EventSender {
     clearTimeout(timer);
     this.abort.abort();
     await Promise.allSettled(this.inFlight.values());
-    await this.store.delivered(this.delivered.splice(0)).catch((err: unknown) => this.logError('deleting delivered events failed', err));
-    await this.store.release(this.options.owner).catch((err: unknown) => this.logError('releasing event leases failed', err));
+    await this.store.delivered(this.delivered.splice(0)).catch((err: unknown) => this.errors.error('deleting delivered events failed', err));
+    await this.store.release(this.options.owner).catch((err: unknown) => this.errors.error('releasing event leases failed', err));
     await this.pool.close();
   }
 
@@ -141,7 +143,7 @@ export class EventSender {
           claimed = await this.store.claim(this.options.owner, Math.max(0, room), this.leaseSeconds, done);
         } catch (err) {
           this.delivered.push(...done);
-          this.logError('claiming events failed', err);
+          this.errors.error('claiming events failed', err);
         }
       }
       const claimedAt = Date.now();
@@ -231,14 +233,7 @@ export class EventSender {
       if (dropped) this.logger.warn({ event: event.id, email: event.payload.email_id, error }, `event dropped: undelivered for ${this.options.maxAgeDays} days`);
     } catch (err) {
       // The lease runs out and the event is claimed again.
-      this.logError('recording an event failure failed', err);
+      this.errors.error('recording an event failure failed', err);
     }
-  }
-
-  /** At most one line per 10 s: during a database outage every poll fails. */
-  private logError(what: string, err: unknown): void {
-    if (Date.now() - this.lastErrorLog < 10_000) return;
-    this.lastErrorLog = Date.now();
-    this.logger.error({ err: err instanceof Error ? err.message : String(err) }, what);
   }
 }

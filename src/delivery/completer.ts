@@ -7,7 +7,7 @@ import type { MainMetrics } from '../metrics/main-metrics.ts';
 import type { SendOutcome } from '../providers/provider.ts';
 import type { ClaimedEmail, Completion, Finished, LeaseStore } from '../store/lease-store.ts';
 import { decide } from './decide.ts';
-import { ErrorLog } from './error-log.ts';
+import { ErrorLog } from '../error-log.ts';
 
 export interface CompleterOptions {
   /** This sidecar's lease owner name. */

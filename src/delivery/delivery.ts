@@ -19,7 +19,7 @@ import type { WorkerPool } from '../worker/pool.ts';
 import { Batching } from './batching.ts';
 import type { CircuitBreaker } from './circuit-breaker.ts';
 import { Completer, countFinished } from './completer.ts';
-import { ErrorLog } from './error-log.ts';
+import { ErrorLog } from '../error-log.ts';
 import { Failover } from './failover.ts';
 import { LeaseKeeper } from './lease-keeper.ts';
 import { LeaseReconciler } from './lease-reconciler.ts';

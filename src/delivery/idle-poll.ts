@@ -9,7 +9,7 @@
 // so only an email made due without a NOTIFY by another sidecar (released at its shutdown,
 // rescued from a dead one) waits up to POST_OFFICE_IDLE_POLL_SECONDS.
 import type { LeaseStore } from '../store/lease-store.ts';
-import { ErrorLog } from './error-log.ts';
+import { ErrorLog } from '../error-log.ts';
 import type { Logger } from 'pino';
 
 export interface IdlePollOptions {

@@ -3,7 +3,7 @@
 // holding them died — putting them back in the queue, or failing those out of attempts.
 import type { Logger } from 'pino';
 import type { Finished, LeaseStore } from '../store/lease-store.ts';
-import { ErrorLog } from './error-log.ts';
+import { ErrorLog } from '../error-log.ts';
 
 export interface LeaseKeeperOptions {
   owner: string;

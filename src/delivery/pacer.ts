@@ -10,7 +10,7 @@
 import type { Logger } from 'pino';
 import type { MainMetrics } from '../metrics/main-metrics.ts';
 import type { ClaimedEmail, LeaseStore } from '../store/lease-store.ts';
-import { ErrorLog } from './error-log.ts';
+import { ErrorLog } from '../error-log.ts';
 import type { RateLimiter, Slot } from './rate-limiter.ts';
 
 export interface PacerHooks {

@@ -21,7 +21,7 @@ import type { WorkerPool } from '../worker/pool.ts';
 import type { Batching } from './batching.ts';
 import type { CircuitBreaker } from './circuit-breaker.ts';
 import type { Completer } from './completer.ts';
-import { ErrorLog } from './error-log.ts';
+import { ErrorLog } from '../error-log.ts';
 import type { Failover } from './failover.ts';
 import type { LeaseReconciler } from './lease-reconciler.ts';
 import type { Pacer } from './pacer.ts';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { test } from 'node:test';
 import pino from 'pino';
-import { ErrorLog } from '../../src/delivery/error-log.ts';
+import { ErrorLog } from '../src/error-log.ts';
 
 test('the same error is logged once per interval; another duty is still logged at once', () => {
   const lines: Array<{ msg: string; err: string }> = [];
