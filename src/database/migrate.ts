@@ -29,13 +29,17 @@ export interface MigrateOptions {
 /** The migration lock stayed taken for the whole wait: not worth retrying at once. */
 export class MigrationLockTimeout extends Error {}
 
-export async function loadMigrations(): Promise<Migration[]> {
-  const files = (await readdir(MIGRATIONS_DIR)).filter((file) => /^\d{4}_[a-z0-9_]+\.sql$/.test(file)).sort();
+/** The migrations in `dir`, in order; two files with one number are refused, naming both. */
+export async function loadMigrations(dir: URL = MIGRATIONS_DIR): Promise<Migration[]> {
+  const files = (await readdir(dir)).filter((file) => /^\d{4}_[a-z0-9_]+\.sql$/.test(file)).sort();
+  for (let i = 1; i < files.length; i++) {
+    if (files[i]!.slice(0, 4) === files[i - 1]!.slice(0, 4)) throw new Error(`migrations ${files[i - 1]} and ${files[i]} share the number ${Number(files[i]!.slice(0, 4))}`);
+  }
   return Promise.all(
     files.map(async (file) => ({
       id: Number(file.slice(0, 4)),
       name: file.slice(5, -4),
-      sql: await readFile(new URL(file, MIGRATIONS_DIR), 'utf8'),
+      sql: await readFile(new URL(file, dir), 'utf8'),
     })),
   );
 }

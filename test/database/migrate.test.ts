@@ -2,8 +2,13 @@
 // them and the migrations table records each migration a single time; a start that finds the
 // lock held says so and gives up after its bound.
 import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { test } from 'node:test';
 import { loadMigrations, migrate, MigrationLockTimeout } from '../../src/database/migrate.ts';
+import { defer } from '../helpers/cleanup.ts';
 import { createTestDatabase } from '../helpers/database.ts';
 import { recordingLogger } from '../helpers/recording-logger.ts';
 import { connect } from '../helpers/sidecar.ts';
@@ -25,6 +30,13 @@ test('migration files are numbered, named and loaded in order', async () => {
   assert.equal(migrations[0]!.id, 1);
   // 1, 2, 3, …: no gap, no number twice.
   migrations.forEach((migration, index) => assert.equal(migration.id, index + 1, `${migration.id}_${migration.name}`));
+});
+
+test('two migration files with one number are refused, both named (a renamed one left behind in dist/, say)', async () => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'post-office-migrations-'));
+  defer(() => rm(dir, { recursive: true, force: true }));
+  for (const file of ['0001_a.sql', '0002_b.sql', '0002_c.sql']) await writeFile(path.join(dir, file), 'SELECT 1;');
+  await assert.rejects(loadMigrations(pathToFileURL(`${dir}/`)), { message: 'migrations 0002_b.sql and 0002_c.sql share the number 2' });
 });
 
 test('a migration lock held by an idle connection: the start logs that it waits, then gives up with a clear error', async () => {
