@@ -3,8 +3,10 @@
 // plugins (emails-api.ts, templates-api.ts, suppressions-api.ts). A factory that never listens: main.ts binds the
 // port, tests call buildApi() and inject().
 import { timingSafeEqual } from 'node:crypto';
-import swagger from '@fastify/swagger';
-import Fastify, { LogController, type FastifyError } from 'fastify';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+// Types only (its schema fields: summary, hide…); the plugin itself loads in openapiDocument().
+import type {} from '@fastify/swagger';
+import Fastify, { LogController, type FastifyError, type FastifyInstance, type RawServerDefault } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
 import type { DatabaseHealth } from '../database/health.ts';
@@ -33,7 +35,7 @@ export interface ApiDeps {
 }
 
 export async function buildApi(deps: ApiDeps) {
-  const { config, store, health, metrics } = deps;
+  const { config, health, metrics } = deps;
   const app = Fastify({
     loggerInstance: deps.logger,
     // One log line per request would cost more than the enqueue itself; metrics count them.
@@ -56,19 +58,15 @@ export async function buildApi(deps: ApiDeps) {
     if (text === '') done(null, undefined);
     else parseJson(request, text, (err, value) => (err === null ? done(null, value) : done(describeInvalidJson(text, err))));
   });
-  const requireDatabase = () => health.require();
 
-  await app.register(swagger, {
-    openapi: {
-      info: { title: 'Post Office', version, description: 'Mail-queue sidecar API' },
-      // With a token, every documented route (all of them /v1) requires it.
-      ...(config.apiToken === undefined ? {} : {
-        components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
-        security: [{ bearer: [] }],
-      }),
-    },
+  let document: Promise<string> | undefined;
+  app.get('/openapi.json', { schema: { hide: true } }, async (request, reply) => {
+    document ??= openapiDocument(deps).catch((err: unknown) => {
+      document = undefined;
+      throw err;
+    });
+    return reply.type('application/json; charset=utf-8').send(await document);
   });
-  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   app.setErrorHandler((error, request, reply) => {
     if (isDatabaseUnavailable(error)) health.reportUnavailable();
@@ -104,9 +102,44 @@ export async function buildApi(deps: ApiDeps) {
     });
   }
 
+  await registerRoutes(app, deps);
+  return app;
+}
+
+/** The /v1 routes, on the API and on the OpenAPI document's own instance. */
+async function registerRoutes(app: FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, Logger>, deps: ApiDeps): Promise<void> {
+  const { config, store, health } = deps;
+  const requireDatabase = () => health.require();
   await app.register(emailsApi, { enqueuer: deps.enqueuer, store, requireDatabase, maxAttempts: config.maxAttempts, wake: deps.wake });
   await app.register(templatesApi, { templates: store.templates, requireDatabase, renderer: deps.renderer });
   await app.register(suppressionsApi, { suppressions: store.suppressions, requireDatabase });
+}
 
-  return app;
+/**
+ * The OpenAPI document, as JSON text. @fastify/swagger (with the YAML and schema-resolver
+ * libraries it loads) costs about 15 MiB of resident memory for the life of the process when
+ * registered on the API, for a document read a few times in a deployment's life. So it is
+ * loaded on the first request, into a Fastify instance of its own that registers the same
+ * routes (never listening, its handlers never run), and the API keeps only the text.
+ */
+async function openapiDocument(deps: ApiDeps): Promise<string> {
+  const { default: swagger } = await import('@fastify/swagger');
+  const documenting = Fastify({ loggerInstance: deps.logger });
+  try {
+    await documenting.register(swagger, {
+      openapi: {
+        info: { title: 'Post Office', version, description: 'Mail-queue sidecar API' },
+        // With a token, every documented route (all of them /v1) requires it.
+        ...(deps.config.apiToken === undefined ? {} : {
+          components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+          security: [{ bearer: [] }],
+        }),
+      },
+    });
+    await registerRoutes(documenting, deps);
+    await documenting.ready();
+    return JSON.stringify(documenting.swagger());
+  } finally {
+    await documenting.close();
+  }
 }

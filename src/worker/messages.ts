@@ -1,5 +1,6 @@
 // Everything that crosses the thread boundary between the dispatcher and the worker threads.
 // Plain typed objects only: class identity does not survive postMessage.
+import type { MessagePort } from 'node:worker_threads';
 import type { MetricObjectWithValues, MetricValue } from 'prom-client';
 import type { EmailMessage } from '../email/message.ts';
 import type { BackendSettings } from '../providers/registry.ts';
@@ -18,8 +19,6 @@ export interface WorkerSetup {
   overrideRecipients: string[];
   /** Right-hand side of generated Message-IDs; undefined: the From address's domain. */
   messageIdDomain: string | undefined;
-  /** Name of the BroadcastChannel for metric collection and shutdown. */
-  controlChannel: string;
   version: string;
 }
 
@@ -46,10 +45,20 @@ export interface RenderTask {
   context: Record<string, unknown>;
 }
 
-/** Main thread → every worker, on the control channel. */
+/**
+ * A worker → the main thread once, on Piscina's own channel (the pool's 'message' event): the
+ * port on which the thread takes control requests and answers them.
+ */
+export interface ControlPortOffer {
+  type: 'control-port';
+  threadId: number;
+  port: MessagePort;
+}
+
+/** Main thread → a worker, on its control port. */
 export type ControlRequest = { type: 'collect'; requestId: number } | { type: 'close'; requestId: number };
 
-/** A worker → the main thread, on the control channel. */
+/** A worker → the main thread, on its control port. */
 export type ControlReply =
   | { type: 'metrics'; requestId: number; threadId: number; metrics: MetricObjectWithValues<MetricValue<string>>[] }
   | { type: 'closed'; requestId: number; threadId: number };

@@ -1,14 +1,13 @@
 // The main thread's side of the worker threads: a fixed Piscina pool, metric collection from
 // every thread, and an orderly close in which each thread closes its own Agent.
-import { randomUUID } from 'node:crypto';
-import { BroadcastChannel } from 'node:worker_threads';
+import type { MessagePort } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import type { MetricObjectWithValues, MetricValue } from 'prom-client';
 import type { Config } from '../config.ts';
 import { version } from '../version.ts';
 import type { Renderer, SyntaxProblem } from '../templates/renderer.ts';
 import type { RenderResult, TemplateContent, TemplateField } from '../templates/template.ts';
-import type { ControlReply, ControlRequest, RenderTask, SendBatchTask, SendOutcome, SendTask, WorkerSetup } from './messages.ts';
+import type { ControlPortOffer, ControlReply, ControlRequest, RenderTask, SendBatchTask, SendOutcome, SendTask, WorkerSetup } from './messages.ts';
 
 export type WorkerMetrics = MetricObjectWithValues<MetricValue<string>>[];
 
@@ -19,7 +18,8 @@ export class WorkerPool implements Renderer {
   /** The most emails one task carries to a thread. */
   readonly emailsPerTask: number;
   private readonly piscina: Piscina;
-  private readonly control: BroadcastChannel;
+  /** threadId → the thread's control port (src/worker/worker.ts offers it once it has loaded). */
+  private readonly controlPorts = new Map<number, MessagePort>();
   private readonly pending = new Map<number, (reply: ControlReply) => void>();
   /** threadId → stable slot "0".."N-1"; a replaced thread takes the lowest free slot. */
   private readonly slots = new Map<number, number>();
@@ -34,7 +34,6 @@ export class WorkerPool implements Renderer {
       sendTimeoutMs: config.sendTimeoutSeconds * 1000,
       overrideRecipients: [...config.overrideRecipients],
       messageIdDomain: config.messageIdDomain,
-      controlChannel: `post-office-control-${randomUUID()}`,
       version,
     };
     // Two sends per connection keep every connection busy while results travel back; they
@@ -57,12 +56,16 @@ export class WorkerPool implements Renderer {
       resourceLimits: { maxYoungGenerationSizeMb: 8 },
       workerData: setup,
     });
-    this.control = new BroadcastChannel(setup.controlChannel);
-    this.control.onmessage = (event) => {
-      const reply = event.data as ControlReply | ControlRequest;
-      if (reply.type === 'metrics' || reply.type === 'closed') this.pending.get(reply.requestId)?.(reply);
-    };
-    this.control.unref();
+    this.piscina.on('message', (message: unknown) => {
+      if (isControlPortOffer(message)) this.adoptControlPort(message);
+    });
+  }
+
+  private adoptControlPort({ threadId, port }: ControlPortOffer): void {
+    port.on('message', (reply: ControlReply) => this.pending.get(reply.requestId)?.(reply));
+    port.on('close', () => this.controlPorts.delete(threadId));
+    port.unref();
+    this.controlPorts.set(threadId, port);
   }
 
   run(task: SendTask): Promise<SendOutcome> {
@@ -87,9 +90,13 @@ export class WorkerPool implements Renderer {
     return this.piscina.run(parts, { name: 'checkSyntax' }) as Promise<SyntaxProblem>;
   }
 
-  /** Asks every live thread and gathers what arrives within the timeout. */
+  /**
+   * Asks every live thread and gathers what arrives within the timeout; a thread that has not
+   * offered its control port yet cannot answer, and is waited for all the same.
+   */
   private async broadcast(request: Omit<ControlRequest, 'requestId'>, timeoutMs: number): Promise<ControlReply[]> {
-    const expected = this.piscina.threads.length;
+    const threads = this.piscina.threads;
+    const expected = threads.length;
     if (expected === 0 || this.closed) return [];
     const requestId = this.nextRequestId++;
     const replies: ControlReply[] = [];
@@ -103,7 +110,7 @@ export class WorkerPool implements Renderer {
           resolve();
         }
       });
-      this.control.postMessage({ ...request, requestId } as ControlRequest);
+      for (const thread of threads) this.controlPorts.get(thread.threadId)?.postMessage({ ...request, requestId } as ControlRequest);
     });
     this.pending.delete(requestId);
     return replies;
@@ -152,7 +159,11 @@ export class WorkerPool implements Renderer {
     if (this.closed) return;
     await this.broadcast({ type: 'close' }, timeoutMs);
     this.closed = true;
-    this.control.close();
+    for (const port of this.controlPorts.values()) port.close();
     await this.piscina.destroy();
   }
+}
+
+function isControlPortOffer(message: unknown): message is ControlPortOffer {
+  return typeof message === 'object' && message !== null && (message as { type?: unknown }).type === 'control-port';
 }

@@ -6,7 +6,7 @@
 // after POST_OFFICE_HTTP_IDLE_SECONDS, and the host names it connects to are resolved through a
 // cache of its own, so a burst of new connections does not become a burst of getaddrinfo calls.
 import { performance } from 'node:perf_hooks';
-import { BroadcastChannel, threadId } from 'node:worker_threads';
+import { MessageChannel, parentPort, threadId } from 'node:worker_threads';
 import { workerData } from 'piscina';
 import { createWorkerMetrics } from '../metrics/worker-metrics.ts';
 import type { EmailMessage } from '../email/message.ts';
@@ -17,7 +17,7 @@ import { renderOnDelivery } from './render-on-delivery.ts';
 import { createWorkerAgent } from './agent.ts';
 import { inlineRenderer, type SyntaxProblem } from '../templates/renderer.ts';
 import type { RenderResult, TemplateField } from '../templates/template.ts';
-import type { ControlReply, ControlRequest, RenderTask, SendBatchTask, SendOutcome, SendTask, WorkerSetup } from './messages.ts';
+import type { ControlPortOffer, ControlReply, ControlRequest, RenderTask, SendBatchTask, SendOutcome, SendTask, WorkerSetup } from './messages.ts';
 import { overrideRecipients } from './recipient-override.ts';
 
 const setup = workerData as WorkerSetup;
@@ -44,11 +44,14 @@ const context: SendContext = {
   messageIdDomain: setup.messageIdDomain,
 };
 
-// Metric collection and shutdown arrive on a broadcast channel rather than as Piscina tasks,
-// so a scrape is answered even when every task slot is busy.
-const control = new BroadcastChannel(setup.controlChannel);
-control.onmessage = (event) => {
-  const request = event.data as ControlRequest;
+// Metric collection and shutdown arrive on a port of this thread's own rather than as Piscina
+// tasks, so a scrape is answered even when every task slot is busy. A MessagePort with a
+// 'message' listener, not a BroadcastChannel: a BroadcastChannel delivers MessageEvents, and the
+// first one loads Node's bundled copy of undici into the thread, ≈ 15 MiB of resident memory.
+if (parentPort === null) throw new Error('src/worker/worker.ts runs in a Piscina worker thread');
+const { port1: control, port2 } = new MessageChannel();
+parentPort.postMessage({ type: 'control-port', threadId, port: port2 } satisfies ControlPortOffer, [port2]);
+control.on('message', (request: ControlRequest) => {
   if (request.type === 'collect') {
     void metrics.registry.getMetricsAsJSON().then((values) => {
       control.postMessage({ type: 'metrics', requestId: request.requestId, threadId, metrics: values } satisfies ControlReply);
@@ -61,7 +64,7 @@ control.onmessage = (event) => {
       control.close();
     });
   }
-};
+});
 
 const unknownBackend = (backend: string): SendOutcome => ({ outcome: 'permanent', code: 'UNKNOWN_BACKEND', message: `backend "${backend}" is not configured` });
 

@@ -1,6 +1,7 @@
 // Message size limits per backend, checked at enqueue: an email its provider would refuse for
 // its size gets 413 MESSAGE_TOO_LARGE naming the field and both sizes, and nothing is stored;
-// `max_message_bytes` overrides the provider's documented limit either way.
+// `max_message_bytes` overrides the provider's documented limit either way. Also the content type
+// an attachment gets when it names none.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
@@ -76,4 +77,14 @@ test('max_message_bytes raises the limit', async () => {
 test('the outbox has no limit of its own', async () => {
   const response = await postJson(`${api.apiUrl}/v1/emails`, email({ backend: 'files', attachments: [attachment(20_000_000)] }));
   assert.equal(response.status, 202, JSON.stringify(response.body));
+});
+
+test('an attachment without content_type is stored with the type its file name says, or application/octet-stream', async () => {
+  const response = await postJson(`${api.apiUrl}/v1/emails`, email({
+    attachments: [{ filename: 'report.pdf', content: 'aGVsbG8=' }, { filename: 'notes.unknown-kind', content: 'aGVsbG8=' }, { filename: 'logo.svg', content: 'aGVsbG8=', content_type: 'image/png' }],
+  }));
+  assert.equal(response.status, 202, JSON.stringify(response.body));
+  const { rows } = await db.query<{ types: string[] }>(
+    `SELECT array(SELECT a->>'content_type' FROM jsonb_array_elements(message->'attachments') a) AS types FROM emails WHERE id = $1`, [response.body.id]);
+  assert.deepEqual(rows[0]?.types, ['application/pdf', 'application/octet-stream', 'image/png']);
 });
