@@ -3,7 +3,8 @@
 import path from 'node:path';
 import { isDomainName, parseMailbox } from './email/addresses.ts';
 import { ConfigError } from './errors.ts';
-import { parseBackends, type BackendSettings } from './providers/registry.ts';
+import { parseBackends } from './providers/registry.ts';
+import type { BackendSettings } from './providers/kinds.ts';
 
 export interface Config {
   readonly databaseUrl: string | undefined;

@@ -3,7 +3,7 @@
 // it never waits for more to arrive — and an email that cannot go in one is sent on its own.
 import type { EmailMessage } from '../email/message.ts';
 import type { BatchEndpoint } from '../providers/provider.ts';
-import { batchEndpoint, type BackendSettings } from '../providers/registry.ts';
+import { batchEndpoint, type BackendSettings } from '../providers/kinds.ts';
 import type { ClaimedEmail } from '../store/lease-store.ts';
 
 // Field names, addresses and headers around the bodies and attachments of one message's JSON.

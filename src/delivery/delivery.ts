@@ -13,7 +13,7 @@
 // undone), in-flight sends get the grace period to finish and be recorded, then the pool may close.
 import type { Logger } from 'pino';
 import type { MainMetrics } from '../metrics/main-metrics.ts';
-import type { BackendSettings } from '../providers/registry.ts';
+import type { BackendSettings } from '../providers/kinds.ts';
 import type { LeaseStore } from '../store/lease-store.ts';
 import type { WorkerPool } from '../worker/pool.ts';
 import { Batching } from './batching.ts';

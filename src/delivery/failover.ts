@@ -8,7 +8,7 @@
 // Each hop an email makes along its chain counts once in postoffice_failovers_total{from,to}, as
 // the email goes out (not when held back, which would count it again at its next claim).
 import type { MainMetrics } from '../metrics/main-metrics.ts';
-import type { BackendSettings } from '../providers/registry.ts';
+import type { BackendSettings } from '../providers/kinds.ts';
 import type { ClaimedEmail } from '../store/lease-store.ts';
 import type { CircuitBreaker } from './circuit-breaker.ts';
 

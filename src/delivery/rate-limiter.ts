@@ -15,7 +15,7 @@
 // JITTER_MS late, so per_second + 1 sends are always more than 1 s + JITTER_MS apart: no
 // one-second window holds more than per_second, even if the way from here to the provider
 // varies by up to JITTER_MS more.
-import type { RateLimitSettings } from '../providers/registry.ts';
+import type { RateLimitSettings } from '../providers/kinds.ts';
 import type { RateLimitStore } from '../store/rate-limit-store.ts';
 
 /** Slots are handed out at most this far ahead: what a sidecar that dies can waste. */

@@ -10,7 +10,7 @@ import { validateEmail, type EmailRequest, type ValidationContext } from '../ema
 import { PostOfficeError } from '../errors.ts';
 import type { MainMetrics } from '../metrics/main-metrics.ts';
 import { maxMessageBytes } from '../providers/limits.ts';
-import type { BackendSettings } from '../providers/registry.ts';
+import type { BackendSettings } from '../providers/kinds.ts';
 import { GroupCommit } from '../store/group-commit.ts';
 import type { QueueStore } from '../store/store.ts';
 import type { Renderer } from '../templates/renderer.ts';

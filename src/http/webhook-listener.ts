@@ -7,7 +7,8 @@ import Fastify from 'fastify';
 import type { Logger } from 'pino';
 import type { DatabaseHealth } from '../database/health.ts';
 import type { MainMetrics } from '../metrics/main-metrics.ts';
-import { webhookOf, type BackendSettings } from '../providers/registry.ts';
+import { webhookOf } from '../providers/registry.ts';
+import type { BackendSettings } from '../providers/kinds.ts';
 import { WebhookBodyError, type WebhookRequest } from '../providers/webhooks/webhook.ts';
 import type { EventStore } from '../store/event-store.ts';
 

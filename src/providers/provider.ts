@@ -46,7 +46,7 @@ export interface BatchEndpoint {
 
 /**
  * One provider kind: validates its settings at start-up, then builds adapters in workers. The
- * registry (./registry.ts) wraps every adapter it creates so that no configured secret and no
+ * kinds table (./kinds.ts) wraps every adapter it creates so that no configured secret and no
  * thrown error leaves it, and labels its connections with the origin of `base_url`.
  */
 export interface ProviderKind<S extends { base_url?: string }> {

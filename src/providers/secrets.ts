@@ -1,7 +1,7 @@
 // Invariant 8: secrets never reach a log, an error body or a metric. Adapters quote the
 // provider's own error text in outcomes, and a provider may echo what it was sent; this
-// wrapper scrubs every configured secret out of any failure before it leaves the adapter. The
-// registry (./registry.ts) applies it to every adapter it creates, with the kind's `secrets`.
+// wrapper scrubs every configured secret out of any failure before it leaves the adapter.
+// createProvider (./kinds.ts) applies it to every adapter it creates, with the kind's `secrets`.
 import { adapterError } from './outcome-codes.ts';
 import type { Provider, SendOutcome } from './provider.ts';
 

@@ -3,7 +3,7 @@
 import type { MessagePort } from 'node:worker_threads';
 import type { MetricObjectWithValues, MetricValue } from 'prom-client';
 import type { EmailMessage } from '../email/message.ts';
-import type { BackendSettings } from '../providers/registry.ts';
+import type { BackendSettings } from '../providers/kinds.ts';
 import type { TemplateContent } from '../templates/template.ts';
 
 export type { SendOutcome } from '../providers/provider.ts';

@@ -6,13 +6,14 @@
 // after POST_OFFICE_HTTP_IDLE_SECONDS, and the host names it connects to are resolved through a
 // cache of its own, so a burst of new connections does not become a burst of getaddrinfo calls.
 import { performance } from 'node:perf_hooks';
-import { MessageChannel, parentPort, threadId } from 'node:worker_threads';
-import { workerData } from 'piscina';
+// Piscina hands its workerData to the thread as Node's own; importing it from 'piscina' would load
+// the pool's whole main-thread side into every worker.
+import { MessageChannel, parentPort, threadId, workerData } from 'node:worker_threads';
 import { createWorkerMetrics } from '../metrics/worker-metrics.ts';
 import type { EmailMessage } from '../email/message.ts';
 import { adapterError } from '../providers/outcome-codes.ts';
 import type { Provider, SendContext } from '../providers/provider.ts';
-import { createProvider, providerOrigin } from '../providers/registry.ts';
+import { createProvider, providerOrigin } from '../providers/kinds.ts';
 import { renderOnDelivery } from './render-on-delivery.ts';
 import { createWorkerAgent } from './agent.ts';
 import { inlineRenderer, type SyntaxProblem } from '../templates/renderer.ts';

@@ -7,7 +7,7 @@ import pg from 'pg';
 import { CircuitBreaker } from '../../src/delivery/circuit-breaker.ts';
 import { Failover } from '../../src/delivery/failover.ts';
 import { createMainMetrics } from '../../src/metrics/main-metrics.ts';
-import type { BackendSettings } from '../../src/providers/registry.ts';
+import type { BackendSettings } from '../../src/providers/kinds.ts';
 import { QueueStore } from '../../src/store/store.ts';
 import { defer } from '../helpers/cleanup.ts';
 import { createTestDatabase } from '../helpers/database.ts';

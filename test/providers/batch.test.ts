@@ -6,7 +6,8 @@ import { after, before, describe, test } from 'node:test';
 import { Agent } from 'undici';
 import type { EmailMessage } from '../../src/email/message.ts';
 import type { Provider, SendContext, SendOutcome } from '../../src/providers/provider.ts';
-import { batchEndpoint, createProvider, parseBackends } from '../../src/providers/registry.ts';
+import { parseBackends } from '../../src/providers/registry.ts';
+import { batchEndpoint, createProvider } from '../../src/providers/kinds.ts';
 import { MockProvider, type RecordedRequest, type Reply } from '../helpers/mock-provider.ts';
 import { message } from '../helpers/provider-fixtures.ts';
 

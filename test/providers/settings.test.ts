@@ -2,7 +2,8 @@
 // and a start-up error that names the alias and the field — never the secret.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseBackends, providerOrigin } from '../../src/providers/registry.ts';
+import { parseBackends } from '../../src/providers/registry.ts';
+import { providerOrigin } from '../../src/providers/kinds.ts';
 
 function parse(settings: Record<string, unknown>) {
   const backend = parseBackends(JSON.stringify({ mail: settings }), '/nonexistent').mail;

@@ -7,7 +7,8 @@ import { after, afterEach, before, test } from 'node:test';
 import { Agent } from 'undici';
 import { messageId } from '../../src/email/mime.ts';
 import type { Provider, SendContext, SendOutcome } from '../../src/providers/provider.ts';
-import { createProvider, parseBackends } from '../../src/providers/registry.ts';
+import { parseBackends } from '../../src/providers/registry.ts';
+import { createProvider } from '../../src/providers/kinds.ts';
 import { message } from '../helpers/provider-fixtures.ts';
 import { TestSmtpServer } from '../helpers/provider-smtp-server.ts';
 
