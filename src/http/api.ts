@@ -117,7 +117,7 @@ async function registerRoutes(app: FastifyInstance<RawServerDefault, IncomingMes
 
 /**
  * The OpenAPI document, as JSON text. @fastify/swagger (with the YAML and schema-resolver
- * libraries it loads) costs about 15 MiB of resident memory for the life of the process when
+ * libraries it loads) cost about 6 MiB of resident memory for the life of the process when
  * registered on the API, for a document read a few times in a deployment's life. So it is
  * loaded on the first request, into a Fastify instance of its own that registers the same
  * routes (never listening, its handlers never run), and the API keeps only the text.
