@@ -3,7 +3,7 @@
 // authenticates by basic-auth credentials in the URL or a bearer token it adds
 // (https://developers.brevo.com/docs/secured-webhooks): either, or both, may be configured.
 import { onlyFields, optionalString, SettingsError } from '../settings.ts';
-import type { DeliveryEvent, EventMeaning, DeliveryEventType, WebhookKind } from './webhook.ts';
+import type { DeliveryEvent, DeliveryEventType, EventMeaning, WebhookKind } from './webhook.ts';
 import { WebhookBodyError } from './webhook.ts';
 import { basicAuthMatches, eventKeyOf, eventTime, header, isRecord, jsonBody, safeEqual, text } from './verify.ts';
 

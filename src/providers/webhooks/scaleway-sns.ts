@@ -6,10 +6,6 @@
 import { X509Certificate } from 'node:crypto';
 import { CertificateCache, fetchText, signatureMatches, snsMessage, type FetchText } from './sns.ts';
 
-/** Fetches a certificate's PEM text; a parameter so tests serve their own. */
-export type FetchPem = FetchText;
-export const fetchPem: FetchPem = fetchText;
-
 /** An https URL on a Scaleway host (no credentials, default port): where certificates and confirmations come from. */
 export function isScalewayUrl(value: string): boolean {
   try {
@@ -41,7 +37,7 @@ export class SnsVerifier {
   readonly #cas: readonly X509Certificate[];
   readonly #certificates: CertificateCache;
 
-  constructor(cas: readonly X509Certificate[], fetch: FetchPem = fetchPem) {
+  constructor(cas: readonly X509Certificate[], fetch: FetchText = fetchText) {
     this.#cas = cas;
     this.#certificates = new CertificateCache(fetch, 16);
   }

@@ -7,8 +7,8 @@
 import { onlyFields, optionalString, SettingsError } from '../settings.ts';
 import type { DeliveryEvent, EventMeaning, WebhookKind, WebhookResult } from './webhook.ts';
 import { WebhookBodyError } from './webhook.ts';
-import { fetchPem, isScalewayUrl, SnsVerifier, trustChain, type FetchPem } from './scaleway-sns.ts';
-import { confirmSubscription } from './sns.ts';
+import { isScalewayUrl, SnsVerifier, trustChain } from './scaleway-sns.ts';
+import { confirmSubscription, fetchText, type FetchText } from './sns.ts';
 import { eventKeyOf, eventTime, isRecord, jsonBody, safeEqual, text } from './verify.ts';
 
 export type ScalewayWebhookSettings = {
@@ -82,7 +82,7 @@ function envelopeOf(body: Buffer): Record<string, unknown> | null {
 }
 
 /** The kind, with the certificate fetcher as a parameter so that tests serve their own certificates. */
-export function scalewayWebhookKind(fetch: FetchPem = fetchPem): WebhookKind<ScalewayWebhookSettings> {
+export function scalewayWebhookKind(fetch: FetchText = fetchText): WebhookKind<ScalewayWebhookSettings> {
   // One verifier (and certificate cache) per trust chain.
   const verifiers = new Map<string, SnsVerifier>();
   const verifierOf = (pem: string) => {

@@ -13,7 +13,6 @@ export type SparkpostWebhookSettings = {
   token?: string;
 };
 
-
 // Bounce classes (https://support.sparkpost.com/docs/deliverability/bounce-classification-codes)
 // by their category: Hard → hard bounce, Soft and Undetermined → soft bounce, Block and Admin
 // (refused by the receiver's or SparkPost's policy) → rejected. 80 (a subscribe request) is no bounce.
