@@ -18,6 +18,8 @@ export interface Config {
   readonly webhookPort: number;
   readonly backends: Readonly<Record<string, BackendSettings>>;
   readonly threads: number;
+  /** Worker threads stop after this long without a task and start with the next one; 0: they never stop. */
+  readonly threadIdleSeconds: number;
   readonly httpConnections: number;
   readonly dbPoolMax: number;
   readonly dispatcher: boolean;
@@ -217,6 +219,7 @@ export function loadConfig(env: Env = process.env): Config {
     webhookPort: port(env, 'POST_OFFICE_WEBHOOK_PORT', 8588),
     backends: backends(env, dataDir),
     threads: integer(env, 'POST_OFFICE_THREADS', 2, 1, 64),
+    threadIdleSeconds: seconds(env, 'POST_OFFICE_THREAD_IDLE_SECONDS', 60, 0, 86_400),
     httpConnections: integer(env, 'POST_OFFICE_HTTP_CONNECTIONS', 8, 1, 256),
     dbPoolMax: integer(env, 'POST_OFFICE_DB_POOL_MAX', 4, 2, 100),
     dispatcher: onOff(env, 'POST_OFFICE_DISPATCHER', true),

@@ -66,7 +66,7 @@ async function buildDelivery(config: Config, deps: { store: QueueStore; metrics:
   const { metrics, logger } = deps;
   // Loaded only here: an enqueue-only sidecar never loads Piscina.
   const { WorkerPool } = await import('./worker/pool.ts');
-  const pool: WorkerPool = new WorkerPool(config);
+  const pool: WorkerPool = new WorkerPool(config, logger);
   const breaker = new CircuitBreaker(
     config.circuitFailures === 0 ? [] : Object.keys(config.backends),
     { threshold: config.circuitFailures, baseSeconds: config.circuitPauseSeconds, maxSeconds: Math.max(300, config.circuitPauseSeconds) },
@@ -161,7 +161,8 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
     : undefined;
   await admin.register(adminRoutes, { health, metrics, pool: delivery?.pool, breaker: delivery?.breaker });
 
-  await delivery?.pool.ready();
+  // Threads that never stop start now; otherwise with the first task.
+  if (config.threadIdleSeconds === 0) await delivery?.pool.start();
   delivery?.loop.start();
   retention?.start();
   events?.start();

@@ -68,6 +68,7 @@ const cases: { rule: string; env: Env; variable: string; message: RegExp; secret
   { rule: 'POST_OFFICE_OVERRIDE_RECIPIENTS has no empty items', env: { POST_OFFICE_OVERRIDE_RECIPIENTS: 'qa@example.com,' }, variable: 'POST_OFFICE_OVERRIDE_RECIPIENTS', message: /\(item 2, "", is not one\)/ },
   { rule: 'POST_OFFICE_MESSAGE_ID_DOMAIN is a domain name', env: { POST_OFFICE_MESSAGE_ID_DOMAIN: 'mail.example.com>' }, variable: 'POST_OFFICE_MESSAGE_ID_DOMAIN', message: /must be a domain name like "mail\.example\.com" \(got "mail\.example\.com>"\)/ },
   { rule: 'POST_OFFICE_MESSAGE_ID_DOMAIN labels do not start with a hyphen', env: { POST_OFFICE_MESSAGE_ID_DOMAIN: '-mail.example.com' }, variable: 'POST_OFFICE_MESSAGE_ID_DOMAIN', message: /must be a domain name/ },
+  { rule: 'POST_OFFICE_THREAD_IDLE_SECONDS is at most a day', env: { POST_OFFICE_THREAD_IDLE_SECONDS: '86401' }, variable: 'POST_OFFICE_THREAD_IDLE_SECONDS', message: /number of seconds from 0 to 86400 \(got "86401"\)/ },
   { rule: 'POST_OFFICE_HTTP_IDLE_SECONDS is at least one second', env: { POST_OFFICE_HTTP_IDLE_SECONDS: '0.5' }, variable: 'POST_OFFICE_HTTP_IDLE_SECONDS', message: /number of seconds from 1 to 3600/ },
   // Retention.
   { rule: 'POST_OFFICE_RETENTION_DAYS is a whole number of days', env: { POST_OFFICE_RETENTION_DAYS: '7.5' }, variable: 'POST_OFFICE_RETENTION_DAYS', message: /must be an integer from 0 to 36500 \(got "7\.5"\)/ },
@@ -129,6 +130,7 @@ test('defaults: every variable unset', () => {
     webhookPort: 8588,
     backends: { default: { provider: 'outbox', dir: path.join(dataDir, 'outbox') } },
     threads: 2,
+    threadIdleSeconds: 60,
     httpConnections: 8,
     dbPoolMax: 4,
     dispatcher: true,
@@ -191,7 +193,7 @@ test('an empty (or blank) variable means the same as an unset one', () => {
   const names = [
     'DATABASE_URL', 'POST_OFFICE_DATA_DIR', 'POST_OFFICE_HOST', 'POST_OFFICE_PORT', 'POST_OFFICE_ADMIN_HOST',
     'POST_OFFICE_ADMIN_PORT', 'POST_OFFICE_BACKENDS', 'POST_OFFICE_THREADS', 'POST_OFFICE_HTTP_CONNECTIONS',
-    'POST_OFFICE_DB_POOL_MAX', 'POST_OFFICE_DISPATCHER', 'POST_OFFICE_LISTEN', 'POST_OFFICE_POLL_SECONDS',
+    'POST_OFFICE_THREAD_IDLE_SECONDS', 'POST_OFFICE_DB_POOL_MAX', 'POST_OFFICE_DISPATCHER', 'POST_OFFICE_LISTEN', 'POST_OFFICE_POLL_SECONDS',
     'POST_OFFICE_API_TOKEN', 'POST_OFFICE_LEASE_SECONDS', 'POST_OFFICE_RETRY_BASE_SECONDS', 'POST_OFFICE_MAX_ATTEMPTS',
     'POST_OFFICE_SHUTDOWN_GRACE_SECONDS', 'POST_OFFICE_BATCH_SIZE', 'POST_OFFICE_DEFAULT_FROM',
     'POST_OFFICE_MAX_BODY_BYTES', 'POST_OFFICE_SEND_TIMEOUT_SECONDS', 'POST_OFFICE_CIRCUIT_FAILURES', 'POST_OFFICE_CIRCUIT_PAUSE_SECONDS',
@@ -218,6 +220,7 @@ test('valid values are taken, trimmed and typed', () => {
     POST_OFFICE_OVERRIDE_RECIPIENTS: ' qa@example.com ,QA Team <qa-team@example.com>',
     POST_OFFICE_MESSAGE_ID_DOMAIN: 'mail.example.com',
     POST_OFFICE_HTTP_IDLE_SECONDS: '1.5',
+    POST_OFFICE_THREAD_IDLE_SECONDS: '0',
     POST_OFFICE_RETENTION_DAYS: '0',
     POST_OFFICE_RETENTION_INTERVAL_SECONDS: '90.5',
     POST_OFFICE_BACKENDS: JSON.stringify({
@@ -238,6 +241,7 @@ test('valid values are taken, trimmed and typed', () => {
   assert.ok(Object.isFrozen(config.overrideRecipients));
   assert.equal(config.messageIdDomain, 'mail.example.com');
   assert.equal(config.httpIdleSeconds, 1.5);
+  assert.equal(config.threadIdleSeconds, 0, '0 keeps the worker threads running');
   assert.equal(config.retentionDays, 0, '0 turns the retention job off');
   assert.equal(config.retentionIntervalSeconds, 90.5);
   assert.deepEqual(config.backends, {

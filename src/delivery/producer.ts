@@ -138,6 +138,9 @@ export class Producer {
           else if (email.suppressed !== undefined && recipientCount(email) === 0) this.deps.completer.record(email, allSuppressed(email.suppressed));
           else this.waiting.push({ ...email, via: this.deps.failover.plan(email) });
         }
+        // Threads stopped while idle start before anything is handed to them, so paced sends
+        // do not wait in Piscina's queue for the threads to load and then leave all at once.
+        if (this.waiting.length > 0 && !pool.running) await pool.start();
         this.fill();
         if (claimed.length === limit) this.claimAgain = true;
       } while (this.claimAgain);

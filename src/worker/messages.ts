@@ -55,10 +55,13 @@ export interface ControlPortOffer {
   port: MessagePort;
 }
 
+/** One thread's registry, as prom-client's getMetricsAsJSON gives it. */
+export type WorkerMetrics = MetricObjectWithValues<MetricValue<string>>[];
+
 /** Main thread → a worker, on its control port. */
 export type ControlRequest = { type: 'collect'; requestId: number } | { type: 'close'; requestId: number };
 
 /** A worker → the main thread, on its control port. */
 export type ControlReply =
-  | { type: 'metrics'; requestId: number; threadId: number; metrics: MetricObjectWithValues<MetricValue<string>>[] }
+  | { type: 'metrics'; requestId: number; threadId: number; metrics: WorkerMetrics }
   | { type: 'closed'; requestId: number; threadId: number };

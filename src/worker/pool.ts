@@ -1,15 +1,15 @@
-// The main thread's side of the worker threads: a fixed Piscina pool, metric collection from
-// every thread, and an orderly close in which each thread closes its own Agent.
-import type { MessagePort } from 'node:worker_threads';
-import { Piscina } from 'piscina';
-import type { MetricObjectWithValues, MetricValue } from 'prom-client';
+// The main thread's side of the worker threads. They start with the first task (a send, a
+// render) and stop once they have had nothing to do for POST_OFFICE_THREAD_IDLE_SECONDS, so an
+// idle sidecar holds no worker thread and the next task starts them again. What stopped threads
+// counted stays in /metrics under their `worker` slots, so no counter goes back.
+import type { Logger } from 'pino';
+import { AggregatorRegistry } from 'prom-client';
 import type { Config } from '../config.ts';
 import { version } from '../version.ts';
 import type { Renderer, SyntaxProblem } from '../templates/renderer.ts';
 import type { RenderResult, TemplateContent, TemplateField } from '../templates/template.ts';
-import type { ControlPortOffer, ControlReply, ControlRequest, RenderTask, SendBatchTask, SendOutcome, SendTask, WorkerSetup } from './messages.ts';
-
-export type WorkerMetrics = MetricObjectWithValues<MetricValue<string>>[];
+import type { RenderTask, SendBatchTask, SendOutcome, SendTask, WorkerMetrics, WorkerSetup } from './messages.ts';
+import { Threads } from './threads.ts';
 
 /** The thread pool: sends emails, and renders templates off the event loop that serves the API. */
 export class WorkerPool implements Renderer {
@@ -17,16 +17,24 @@ export class WorkerPool implements Renderer {
   readonly capacity: number;
   /** The most emails one task carries to a thread. */
   readonly emailsPerTask: number;
-  private readonly piscina: Piscina;
-  /** threadId → the thread's control port (src/worker/worker.ts offers it once it has loaded). */
-  private readonly controlPorts = new Map<number, MessagePort>();
-  private readonly pending = new Map<number, (reply: ControlReply) => void>();
-  /** threadId → stable slot "0".."N-1"; a replaced thread takes the lowest free slot. */
-  private readonly slots = new Map<number, number>();
-  private nextRequestId = 1;
+  private readonly options: ConstructorParameters<typeof Threads>[0];
+  /** 0: the threads never stop for being idle. */
+  private readonly idleMs: number;
+  private readonly logger: Pick<Logger, 'debug' | 'warn'> | undefined;
+  /** The threads once every one has loaded; undefined while none run. */
+  private live: Threads | undefined;
+  private starting: Promise<Threads> | undefined;
+  /** Threads on their way out: a task arriving meanwhile waits for them, then starts new ones. */
+  private stopping: Promise<void> | undefined;
+  /** Tasks handed to the threads and not yet answered. */
+  private busy = 0;
+  private idleSince = 0;
+  private idleTimer: NodeJS.Timeout | undefined;
+  /** The counters and histograms of threads that stopped, by `worker` slot; their gauges at 0. */
+  private carried: WorkerMetrics = [];
   private closed = false;
 
-  constructor(config: Config) {
+  constructor(config: Config, logger?: Pick<Logger, 'debug' | 'warn'>) {
     const setup: WorkerSetup = {
       backends: config.backends,
       httpConnections: config.httpConnections,
@@ -41,129 +49,122 @@ export class WorkerPool implements Renderer {
     const tasksPerThread = config.httpConnections * 2;
     this.capacity = config.threads * tasksPerThread;
     this.emailsPerTask = Math.max(1, Math.floor(config.httpConnections / 2));
-    this.piscina = new Piscina({
-      // The built worker beside the built pool (dist/), the TypeScript one beside the source.
-      filename: new URL(import.meta.url.endsWith('.ts') ? './worker.ts' : './worker.js', import.meta.url).href,
-      minThreads: config.threads,
-      maxThreads: config.threads,
-      idleTimeout: Number.POSITIVE_INFINITY,
-      concurrentTasksPerWorker: tasksPerThread,
-      // Idle threads must keep servicing keep-alive sockets and metric requests, so they
-      // may never park in a blocking Atomics.wait.
-      atomics: 'disabled',
-      // A small young generation: a thread holds a few messages at a time, and a 48 MiB nursery
-      // per thread (V8's default ceiling) is memory every pod pays for once a burst has passed.
-      resourceLimits: { maxYoungGenerationSizeMb: 8 },
-      workerData: setup,
-    });
-    this.piscina.on('message', (message: unknown) => {
-      if (isControlPortOffer(message)) this.adoptControlPort(message);
-    });
+    this.options = { threads: config.threads, tasksPerThread, setup };
+    this.idleMs = config.threadIdleSeconds * 1000;
+    this.logger = logger;
   }
 
-  private adoptControlPort({ threadId, port }: ControlPortOffer): void {
-    port.on('message', (reply: ControlReply) => this.pending.get(reply.requestId)?.(reply));
-    port.on('close', () => this.controlPorts.delete(threadId));
-    port.unref();
-    this.controlPorts.set(threadId, port);
+  /** True while the threads are up and loaded: a task goes to them at once. */
+  get running(): boolean {
+    return this.live !== undefined;
+  }
+
+  /** Starts the threads unless they run; resolves once every one has loaded its module. */
+  start(): Promise<void> {
+    return this.threads().then(() => undefined);
+  }
+
+  private threads(): Promise<Threads> {
+    if (this.live !== undefined) return Promise.resolve(this.live);
+    if (this.closed) return Promise.reject(new Error('the worker pool is closed'));
+    this.starting ??= (async () => {
+      while (this.stopping !== undefined) await this.stopping;
+      const threads = new Threads(this.options);
+      await threads.ready();
+      this.live = threads;
+      this.logger?.debug({ threads: this.options.threads }, 'worker threads started');
+      return threads;
+    })();
+    return this.starting;
+  }
+
+  private async task<T>(run: (threads: Threads) => Promise<unknown>): Promise<T> {
+    this.busy++;
+    try {
+      return (await run(this.live ?? (await this.threads()))) as T;
+    } finally {
+      if (--this.busy === 0) this.idle();
+    }
   }
 
   run(task: SendTask): Promise<SendOutcome> {
-    return this.piscina.run(task) as Promise<SendOutcome>;
+    return this.task((threads) => threads.run(task));
   }
 
   /** Several emails of one backend in one task, each on its own request; outcomes in order. */
   runEach(task: SendBatchTask): Promise<SendOutcome[]> {
-    return this.piscina.run(task, { name: 'sendEach' }) as Promise<SendOutcome[]>;
+    return this.task((threads) => threads.run(task, 'sendEach'));
   }
 
   /** Several emails of one backend in one task, through its batch endpoint; outcomes in order. */
   runBatch(task: SendBatchTask): Promise<SendOutcome[]> {
-    return this.piscina.run(task, { name: 'sendBatch' }) as Promise<SendOutcome[]>;
+    return this.task((threads) => threads.run(task, 'sendBatch'));
   }
 
   render(template: TemplateContent, context: Record<string, unknown>): Promise<RenderResult> {
-    return this.piscina.run({ template, context } satisfies RenderTask, { name: 'render' }) as Promise<RenderResult>;
+    return this.task((threads) => threads.run({ template, context } satisfies RenderTask, 'render'));
   }
 
   checkSyntax(parts: Partial<Record<TemplateField, string>>): Promise<SyntaxProblem> {
-    return this.piscina.run(parts, { name: 'checkSyntax' }) as Promise<SyntaxProblem>;
+    return this.task((threads) => threads.run(parts, 'checkSyntax'));
   }
 
-  /**
-   * Asks every live thread and gathers what arrives within the timeout; a thread that has not
-   * offered its control port yet cannot answer, and is waited for all the same.
-   */
-  private async broadcast(request: Omit<ControlRequest, 'requestId'>, timeoutMs: number): Promise<ControlReply[]> {
-    const threads = this.piscina.threads;
-    const expected = threads.length;
-    if (expected === 0 || this.closed) return [];
-    const requestId = this.nextRequestId++;
-    const replies: ControlReply[] = [];
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, timeoutMs);
-      timer.unref();
-      this.pending.set(requestId, (reply) => {
-        replies.push(reply);
-        if (replies.length >= expected) {
-          clearTimeout(timer);
-          resolve();
-        }
+  /** The last task has answered: the threads stop if none follows within the idle time. */
+  private idle(): void {
+    this.idleSince = Date.now();
+    if (this.idleMs === 0 || this.idleTimer !== undefined) return;
+    // One timer for a whole idle spell, not one per task: it looks again when it fires.
+    const check = (): void => {
+      this.idleTimer = undefined;
+      if (this.busy > 0 || this.live === undefined) return;
+      const left = this.idleSince + this.idleMs - Date.now();
+      if (left > 0) this.idleTimer = setTimeout(check, left).unref();
+      else this.stopIdle();
+    };
+    this.idleTimer = setTimeout(check, this.idleMs).unref();
+  }
+
+  private stopIdle(): void {
+    const threads = this.live!;
+    this.live = undefined;
+    this.starting = undefined;
+    this.stopping = (async () => {
+      const last = await threads.collectMetrics(1000);
+      this.carried = await carry([this.carried, ...last]);
+      await threads.close(5000);
+      this.logger?.debug({ idleSeconds: this.idleMs / 1000 }, 'worker threads stopped: idle; the next task starts them again');
+    })()
+      .catch((err: unknown) => this.logger?.warn({ err: (err as Error).message }, 'stopping idle worker threads failed'))
+      .finally(() => {
+        this.stopping = undefined;
       });
-      for (const thread of threads) this.controlPorts.get(thread.threadId)?.postMessage({ ...request, requestId } as ControlRequest);
-    });
-    this.pending.delete(requestId);
-    return replies;
   }
 
-  /**
-   * Resolves once every thread has loaded its module (it answers on the control channel), or
-   * after `timeoutMs`. Sends handed to threads still loading would wait in Piscina's queue and
-   * then leave all at once — which would bunch a rate-limited backend's evenly spaced sends.
-   */
-  async ready(timeoutMs = 10_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline && (await this.broadcast({ type: 'collect' }, 100)).length < this.piscina.threads.length) {
-      // broadcast waited up to 100 ms for the answers; ask again
-    }
-  }
-
-  /** Every worker's metrics with its `worker` slot label; a busy or dead thread is left out. */
+  /** Every worker's metrics with its `worker` slot label, what stopped threads counted included; a busy or dead thread is left out. */
   async collectMetrics(timeoutMs = 1000): Promise<WorkerMetrics[]> {
-    const replies = await this.broadcast({ type: 'collect' }, timeoutMs);
-    const live = new Set(this.piscina.threads.map((thread) => thread.threadId));
-    for (const threadId of this.slots.keys()) if (!live.has(threadId)) this.slots.delete(threadId);
-    return replies.flatMap((reply) => {
-      if (reply.type !== 'metrics') return [];
-      const worker = String(this.slotOf(reply.threadId));
-      return [reply.metrics.map((metric) => ({
-        ...metric,
-        values: metric.values.map((value) => ({ ...value, labels: { worker, ...value.labels } })),
-      }))];
-    });
-  }
-
-  private slotOf(threadId: number): number {
-    let slot = this.slots.get(threadId);
-    if (slot === undefined) {
-      const taken = new Set(this.slots.values());
-      slot = 0;
-      while (taken.has(slot)) slot++;
-      this.slots.set(threadId, slot);
-    }
-    return slot;
+    // Not while threads stop: their last counts are on their way into `carried`.
+    while (this.stopping !== undefined) await this.stopping;
+    const carried = this.carried;
+    const live = (await this.live?.collectMetrics(timeoutMs)) ?? [];
+    return carried.length === 0 ? live : [carried, ...live];
   }
 
   /** Lets each thread close its Agent (ending keep-alive connections cleanly), then stops them. */
   async close(timeoutMs = 5000): Promise<void> {
     if (this.closed) return;
-    await this.broadcast({ type: 'close' }, timeoutMs);
     this.closed = true;
-    for (const port of this.controlPorts.values()) port.close();
-    await this.piscina.destroy();
+    clearTimeout(this.idleTimer);
+    while (this.stopping !== undefined) await this.stopping;
+    const threads = this.live ?? (await this.starting);
+    this.live = undefined;
+    this.starting = undefined;
+    await threads?.close(timeoutMs);
   }
 }
 
-function isControlPortOffer(message: unknown): message is ControlPortOffer {
-  return typeof message === 'object' && message !== null && (message as { type?: unknown }).type === 'control-port';
+/** Sums registries by metric, `worker` slot and labels; gauges (a thread's present state) read 0. */
+async function carry(registries: WorkerMetrics[]): Promise<WorkerMetrics> {
+  const summed = await AggregatorRegistry.aggregate(registries).getMetricsAsJSON();
+  // The JSON names the type ("gauge"), though prom-client's typings declare a numeric enum.
+  return summed.map((metric) => (String(metric.type) === 'gauge' ? { ...metric, values: metric.values.map((value) => ({ ...value, value: 0 })) } : metric));
 }

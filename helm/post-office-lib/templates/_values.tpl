@@ -34,6 +34,7 @@ database:
   embedded: false
 config:
   POST_OFFICE_THREADS: null
+  POST_OFFICE_THREAD_IDLE_SECONDS: null
   POST_OFFICE_HTTP_CONNECTIONS: null
   POST_OFFICE_DB_POOL_MAX: null
   POST_OFFICE_DISPATCHER: null
