@@ -19,6 +19,8 @@ export interface BenchArgs {
   rounds: number;
   /** Sent emails (completed jobs for the peer) written and analyzed before each queued run. */
   history: number;
+  /** How long the mock provider takes to answer each request (ms), as a real provider's API does. */
+  latencyMs: number;
 }
 
 /** A bad command line; the message is the one line printed before exit code 2. */
@@ -57,6 +59,9 @@ Options:
                        entry each) or completed jobs (the pg-boss peer) and ANALYZE, so the queue
                        looks like a production one: statistics taken over a history, then a
                        burst. Default: 0
+  --latency-ms <n>     The mock provider (--provider http or postmark-batch) answers each request
+                       after n ms, 0 to 10000, as a real provider's API takes tens to hundreds of
+                       milliseconds; then connections, not CPU, set the pace. Default: 0
   -h, --help           Print this and exit.
 
 Uses DATABASE_URL when set, otherwise an embedded PostgreSQL in a temporary folder.`;
@@ -99,6 +104,7 @@ function parse(argv: string[]) {
         connections: { type: 'string' },
         rounds: { type: 'string' },
         history: { type: 'string' },
+        'latency-ms': { type: 'string' },
       },
     }).values;
   } catch (error) {
@@ -129,9 +135,11 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
     connections: positiveInteger('connections', values.connections, 8, 256),
     rounds: positiveInteger('rounds', values.rounds, 1, 20),
     history: positiveInteger('history', values.history, 0, 10_000_000, 0),
+    latencyMs: positiveInteger('latency-ms', values['latency-ms'], 0, 10_000, 0),
   };
   // The peers post one Postmark /email request per email; other targets would compare unlike work.
   if (args.peers && provider !== 'http') throw new BenchArgsError(`--peers needs --provider http (got "${provider}")`);
+  if (args.latencyMs > 0 && provider === 'smtp') throw new BenchArgsError('--latency-ms needs the mock provider (--provider http or postmark-batch)');
   if (args.rounds > 1 && !args.peers) throw new BenchArgsError('--rounds needs --peers');
   return args;
 }

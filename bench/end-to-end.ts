@@ -57,6 +57,7 @@ async function sidecarOnly(setup: Setup, target: Target): Promise<void> {
     const peak = result.peakSockets === undefined ? '' : `, at most ${result.peakSockets} at once`;
     console.log(`provider:       ${target.received()} emails in ${result.providerRequests} requests over ${result.providerSockets} connections${peak} (limit ${threads} × ${connections} = ${threads * connections})`);
     console.log(`sidecar:        idle RSS ${result.idleRssMiB.toFixed(0)} MiB, peak RSS ${result.peakRssMiB.toFixed(0)} MiB; CPU ${result.cpu.mainMicros.toFixed(0)} µs/email on the main thread, ${result.cpu.processMicros.toFixed(0)} µs/email in all threads`);
+    console.log(`machine:        PostgreSQL ${result.postgresMicros.toFixed(0)} µs/email, this benchmark process (load and mock) ${result.benchMicros.toFixed(0)} µs/email`);
   } finally {
     await contender.stop();
   }
@@ -71,7 +72,7 @@ const db = new pg.Client({ connectionString: databaseUrl });
 await db.connect();
 
 // For SMTP, --connections sizes each worker's SMTP pool, so both targets get the same budget.
-const target = args.provider === 'smtp' ? await smtpTarget(connections) : await httpTarget({ batch: args.provider === 'postmark-batch' });
+const target = args.provider === 'smtp' ? await smtpTarget(connections) : await httpTarget({ batch: args.provider === 'postmark-batch', latencyMs: args.latencyMs });
 const setup: Setup = {
   db,
   databaseUrl,
@@ -85,7 +86,7 @@ const setup: Setup = {
 
 // Other work on the machine skews every figure; the load average says how much there was.
 const load = () => loadavg().map((n) => n.toFixed(2)).join(' ');
-console.log(`post-office bench → ${target.name}: ${emails} emails, ${mode}${mode === 'batch' ? ` of ${batchSize}` : ''}, ${concurrency} concurrent requests, ${threads} threads × ${connections} connections${args.history > 0 ? `, after ${args.history} sent emails` : ''}; load average ${load()}`);
+console.log(`post-office bench → ${target.name}: ${emails} emails, ${mode}${mode === 'batch' ? ` of ${batchSize}` : ''}, ${concurrency} concurrent requests, ${threads} threads × ${connections} connections${args.history > 0 ? `, after ${args.history} sent emails` : ''}${args.latencyMs > 0 ? `, the provider answering after ${args.latencyMs} ms` : ''}; load average ${load()}`);
 try {
   if (args.peers) await sideBySide(setup, target, args.rounds);
   else await sidecarOnly(setup, target);

@@ -1,7 +1,7 @@
 // What a process costs, read from Linux's /proc: resident memory now and at its peak, and the
 // CPU time of its main thread and of the whole process (worker threads included).
 import { execFileSync } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 
 // Clock ticks per second, the unit of utime and stime in /proc/…/stat (proc(5)); normally 100.
 const clockTicks = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
@@ -23,13 +23,39 @@ export async function peakRssMiB(pid: number): Promise<number> {
   return (await statusKiB(pid, 'VmHWM')) / 1024;
 }
 
+/** The fields of a stat file after the command name (field 2, in parentheses, may hold spaces): index 0 is field 3. */
+function statFields(stat: string): string[] {
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
 /** utime + stime (fields 14 and 15) of a stat file, in microseconds. */
 async function cpuMicros(file: string): Promise<number> {
-  const stat = await readFile(file, 'utf8');
-  // The command name (field 2) is in parentheses and may hold spaces; count fields after it.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const fields = statFields(await readFile(file, 'utf8'));
   const ticks = Number(fields[14 - 3]) + Number(fields[15 - 3]);
   return (ticks / clockTicks) * 1e6;
+}
+
+/**
+ * CPU time of every PostgreSQL process on this machine, in microseconds: utime + stime of each,
+ * plus cutime + cstime (fields 16 and 17), so the backends that exited and were reaped by the
+ * postmaster still count. Machine-wide, like the server the contenders share.
+ */
+export async function postgresMicros(): Promise<number> {
+  let ticks = 0;
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
+    if (!stat.includes(' (postgres) ')) continue;
+    const fields = statFields(stat);
+    ticks += [14, 15, 16, 17].reduce((sum, field) => sum + Number(fields[field - 3]), 0);
+  }
+  return (ticks / clockTicks) * 1e6;
+}
+
+/** CPU time of this (the benchmark's) process: the load it sends and the mock provider it runs, in microseconds. */
+export function benchMicros(): number {
+  const { user, system } = process.cpuUsage();
+  return user + system;
 }
 
 export interface CpuSample {

@@ -3,7 +3,7 @@
 import type { Contender } from './contenders.ts';
 import type { LoadResult } from './load.ts';
 import { waitUntil } from './load.ts';
-import { cpuPerEmail, cpuSample, peakRssMiB, rssMiB, type CpuSample } from './measure.ts';
+import { benchMicros, cpuPerEmail, cpuSample, peakRssMiB, postgresMicros, rssMiB, type CpuSample } from './measure.ts';
 import type { Target } from './targets.ts';
 
 export interface RunResult {
@@ -19,6 +19,9 @@ export interface RunResult {
   peakRssMiB: number;
   /** CPU time per email, µs, from just before the load until everything is recorded. */
   cpu: CpuSample;
+  /** Over the same span, per email, µs: every PostgreSQL process on the machine, and this benchmark process (load and mock). */
+  postgresMicros: number;
+  benchMicros: number;
   /** TCP connections the provider accepted during the run. */
   providerSockets: number;
   providerRequests: number;
@@ -29,11 +32,15 @@ export async function measureRun(contender: Contender, target: Target, emails: n
   target.reset();
   const idleRss = await rssMiB(contender.pid);
   const before = await cpuSample(contender.pid);
+  const postgresBefore = await postgresMicros();
+  const benchBefore = benchMicros();
   const started = Date.now();
   const enqueue = await contender.load();
   // Until the contender has recorded every email as done, so its CPU covers the whole job.
   await waitUntil(target, emails, async () => target.received() >= emails && (await contender.drained()));
   const after = await cpuSample(contender.pid);
+  const benchAfter = benchMicros();
+  const postgresAfter = await postgresMicros();
   const seconds = (target.lastReceipt() - started) / 1000;
   return {
     name: contender.name,
@@ -44,6 +51,8 @@ export async function measureRun(contender: Contender, target: Target, emails: n
     idleRssMiB: idleRss,
     peakRssMiB: await peakRssMiB(contender.pid),
     cpu: cpuPerEmail(before, after, emails),
+    postgresMicros: (postgresAfter - postgresBefore) / emails,
+    benchMicros: (benchAfter - benchBefore) / emails,
     providerSockets: target.connectionsOpened(),
     providerRequests: target.requests(),
     peakSockets: target.peakConnections?.(),

@@ -2,6 +2,7 @@
 // in one invocation against the same mock, then one table (Markdown, so a run can be quoted as is).
 // With --rounds, the three take turns that many times and each row is that contender's median run:
 // on a shared machine one run can be twice as fast as the next.
+import { availableParallelism } from 'node:os';
 import { pgBossPeer, rawLimit, sidecar, type Contender, type Setup } from './contenders.ts';
 import { percentile } from './load.ts';
 import { measureRun, type RunResult } from './run.ts';
@@ -34,6 +35,8 @@ function row({ median, all }: Runs, raw: RunResult): string {
     `${whole(median.peakRssMiB)} MiB`,
     whole(median.cpu.mainMicros),
     whole(median.cpu.processMicros),
+    whole(median.postgresMicros),
+    whole(median.benchMicros),
     String(median.providerSockets),
     latency,
   ].join(' | ')} |`;
@@ -44,12 +47,17 @@ export function printTable(results: { raw: Runs; peer: Runs; sidecar: Runs }): v
   const rounds = raw.all.length;
   console.log('');
   if (rounds > 1) console.log(`median of ${rounds} rounds (range of emails/s in brackets)`);
-  console.log('| run | emails/s | of raw | idle RSS | peak RSS | main thread µs/email | all threads µs/email | provider sockets | enqueue p50 / p99 |');
-  console.log('|---|---|---|---|---|---|---|---|---|');
+  console.log('| run | emails/s | of raw | idle RSS | peak RSS | main thread µs/email | all threads µs/email | PostgreSQL µs/email | load + mock µs/email | provider sockets | enqueue p50 / p99 |');
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|');
   for (const result of [raw, peer, sidecar]) console.log(row(result, raw.median));
   console.log('');
   const rate = (r: Runs) => r.median.emailsPerSecond;
   console.log(`sidecar ÷ pg-boss peer: ${ratio(rate(sidecar), rate(peer))}   sidecar ÷ raw limit: ${ratio(rate(sidecar), rate(raw))}`);
+  // Everything shares the machine's cores: the CPU each email costs all of it bounds the rate.
+  const cores = availableParallelism();
+  const machine = (r: Runs) => r.median.cpu.processMicros + r.median.postgresMicros + r.median.benchMicros;
+  console.log(`CPU per email, contender + PostgreSQL + load and mock (the bound with ${cores} cores busy): ${[raw, peer, sidecar]
+    .map((r) => `${r.median.name} ${whole(machine(r))} µs (${whole((cores * 1e6) / machine(r))} emails/s)`).join(', ')}`);
 }
 
 /** Starts, measures and stops each contender in turn, so no idle one competes for the CPU. */

@@ -27,8 +27,12 @@ export interface Target {
   stop(): Promise<void>;
 }
 
-/** `batch`: the backend sets "batch": true, so emails waiting together go to /email/batch. */
-export async function httpTarget(options: { batch: boolean }): Promise<Target> {
+/**
+ * `batch`: the backend sets "batch": true, so emails waiting together go to /email/batch.
+ * `latencyMs`: each request is answered that long after it arrived.
+ */
+export async function httpTarget(options: { batch: boolean; latencyMs?: number }): Promise<Target> {
+  const delay = options.latencyMs ? { delayMs: options.latencyMs } : {};
   const provider = new MockProvider();
   let last = 0;
   let received = 0;
@@ -37,11 +41,11 @@ export async function httpTarget(options: { batch: boolean }): Promise<Target> {
     last = Date.now();
     if (request.path !== '/email/batch') {
       received += 1;
-      return accept(request, index);
+      return { ...accept(request, index), ...delay };
     }
     const items = JSON.parse(request.body) as unknown[];
     received += items.length;
-    return { status: 200, body: items.map((_, i) => ({ ErrorCode: 0, Message: 'OK', MessageID: `mock-${index}-${i}` })) };
+    return { status: 200, body: items.map((_, i) => ({ ErrorCode: 0, Message: 'OK', MessageID: `mock-${index}-${i}` })), ...delay };
   };
   const url = await provider.start();
   return {

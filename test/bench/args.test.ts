@@ -10,7 +10,7 @@ function rejects(argv: string[], message: string): void {
 
 test('defaults follow --mode: 10,000 emails from 4 clients in batches, 5,000 from 64 one at a time', () => {
   assert.deepEqual(parseBenchArgs([]), {
-    help: false, peers: false, mode: 'batch', provider: 'http', emails: 10_000, batchSize: 500, concurrency: 4, threads: 2, connections: 8, rounds: 1, history: 0,
+    help: false, peers: false, mode: 'batch', provider: 'http', emails: 10_000, batchSize: 500, concurrency: 4, threads: 2, connections: 8, rounds: 1, history: 0, latencyMs: 0,
   });
   const single = parseBenchArgs(['--mode', 'single', '--peers']);
   assert.equal(single.emails, 5_000);
@@ -38,6 +38,10 @@ test('every numeric option must be a positive integer within its range', () => {
   assert.equal(parseBenchArgs(['--history', '0']).history, 0);
   assert.equal(parseBenchArgs(['--history', '200000']).history, 200_000);
   for (const bad of ['abc', '-3', '1.5', '']) rejects([`--history=${bad}`], `--history must be a whole number (got "${bad}")`);
+  assert.equal(parseBenchArgs(['--latency-ms', '50']).latencyMs, 50);
+  for (const bad of ['abc', '-3', '1.5', '']) rejects([`--latency-ms=${bad}`], `--latency-ms must be a whole number (got "${bad}")`);
+  rejects(['--latency-ms', '10001'], '--latency-ms must be at most 10000 (got "10001")');
+  rejects(['--latency-ms', '50', '--provider', 'smtp'], '--latency-ms needs the mock provider (--provider http or postmark-batch)');
 });
 
 test('unknown options, stray arguments and missing values are named', () => {
