@@ -34,6 +34,8 @@ export class Threads {
       atomics: 'disabled',
       // A small young generation: a thread holds a few messages at a time, and a 48 MiB nursery
       // per thread (V8's default ceiling) is memory every pod pays for once a burst has passed.
+      // The image's --max-semi-space-size=1 applies to every thread and takes precedence; this
+      // caps a process started without it (`node src/main.ts`, the tests).
       resourceLimits: { maxYoungGenerationSizeMb: 8 },
       workerData: options.setup,
     });
