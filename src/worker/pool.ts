@@ -129,9 +129,11 @@ export class WorkerPool implements Renderer {
     this.live = undefined;
     this.starting = undefined;
     this.stopping = (async () => {
-      const last = await threads.collectMetrics(1000);
-      this.carried = await carry([this.carried, ...last]);
-      await threads.close(5000);
+      try {
+        this.carried = await carry([this.carried, ...(await threads.collectMetrics(1000))]);
+      } finally {
+        await threads.close(5000);
+      }
       this.logger?.debug({ idleSeconds: this.idleMs / 1000 }, 'worker threads stopped: idle; the next task starts them again');
     })()
       .catch((err: unknown) => this.logger?.warn({ err: (err as Error).message }, 'stopping idle worker threads failed'))
