@@ -10,6 +10,7 @@ import { AggregatorRegistry } from 'prom-client';
 import { loadConfig } from '../../src/config.ts';
 import { WorkerPool } from '../../src/worker/pool.ts';
 import { MockProvider } from '../helpers/mock-provider.ts';
+import { eventually } from '../helpers/sidecar.ts';
 import { message } from '../helpers/provider-fixtures.ts';
 
 const mock = new MockProvider();
@@ -46,12 +47,6 @@ const total = (values: Map<string, number>) => [...values.values()].reduce((sum,
 /** The sending thread's id, from the User-Agent each worker sets. */
 const threadOf = (index: number) => /\(thread (\d+)\)/.exec(String(mock.requests[index]!.headers['user-agent']))![1];
 
-async function until(condition: () => boolean, what: string): Promise<void> {
-  for (const deadline = Date.now() + 20_000; !condition(); await new Promise((resolve) => setTimeout(resolve, 20))) {
-    if (Date.now() > deadline) throw new Error(`still waiting: ${what}`);
-  }
-}
-
 const sendSome = async (pool: WorkerPool, count: number) => {
   const outcomes = await Promise.all(Array.from({ length: count }, () => pool.run({ backend: 'default', message })));
   assert.deepEqual(new Set(outcomes.map((outcome) => outcome.outcome)), new Set(['ok']));
@@ -69,7 +64,7 @@ test('threads start with the first task, stop when idle and start again with the
     assert.equal(total(first), 30);
     const firstThreads = new Set(Array.from({ length: 30 }, (_, i) => threadOf(start + i)));
 
-    await until(() => !pool.running, 'the idle threads to stop');
+    await eventually('the idle threads to stop', () => !pool.running);
     assert.deepEqual(await series(pool, 'postoffice_worker_sends_total'), first, "stopped threads' sends stay under their slots");
     const inflight = await series(pool, 'postoffice_worker_inflight_sends');
     assert.ok(inflight.size > 0 && total(inflight) === 0, 'gauges of stopped threads read 0');
@@ -87,12 +82,12 @@ test('threads start with the first task, stop when idle and start again with the
   }
 });
 
-test('a task that arrives while idle threads stop waits for them and starts new ones; close refuses tasks after it', async () => {
+test('a task soon after idle threads began to stop (waiting for them if they still are) starts new ones; close refuses tasks after it', async () => {
   const pool = poolWith('0.05');
   try {
     await sendSome(pool, 4);
-    await until(() => !pool.running, 'the idle threads to stop');
-    // Straight after the stop began: the threads are still closing their Agents.
+    await eventually('the idle threads to stop', () => !pool.running);
+    // Soon after the stop began; if the threads are still closing their Agents, the task waits for them.
     await sendSome(pool, 4);
     assert.equal(total(await series(pool, 'postoffice_worker_sends_total')), 8);
   } finally {
