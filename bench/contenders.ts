@@ -3,7 +3,7 @@
 // says how to put the load on it and when it is done, and stops.
 import path from 'node:path';
 import type pg from 'pg';
-import { imageCommand, sidecarEnv, spawnSidecarProcess } from '../test/helpers/sidecar-process.ts';
+import { sidecarEnv, spawnImageSidecar } from '../test/helpers/sidecar-process.ts';
 import { startChildScript } from './child-script.ts';
 import { enqueueAll, type LoadOptions, type LoadResult } from './load.ts';
 
@@ -77,13 +77,13 @@ export async function sidecar(setup: Setup): Promise<Contender> {
   // Start each queued run with no dirty pages left over from the previous one.
   await setup.db.query('CHECKPOINT');
   // What production runs: the built JavaScript with the image's flags (end-to-end.ts builds it).
-  const running = await spawnSidecarProcess(sidecarEnv(setup.databaseUrl, {
+  const running = await spawnImageSidecar(sidecarEnv(setup.databaseUrl, {
     POST_OFFICE_BACKENDS: setup.backends,
     POST_OFFICE_THREADS: String(setup.threads),
     POST_OFFICE_HTTP_CONNECTIONS: String(setup.connections),
     // Events to an app (docs/events.md) when the benchmark's environment sets them, to measure their cost.
     ...Object.fromEntries(['POST_OFFICE_EVENTS_URL', 'POST_OFFICE_EVENTS_SECRET'].flatMap((name) => (process.env[name] ? [[name, process.env[name]]] : []))),
-  }), imageCommand());
+  }));
   return {
     name: 'sidecar',
     pid: running.child.pid!,

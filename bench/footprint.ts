@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startEmbeddedPostgres } from '../src/database/embedded.ts';
 import { createLogger } from '../src/logger.ts';
-import { imageCommand, postmarkBackend, sidecarEnv, spawnSidecarProcess } from '../test/helpers/sidecar-process.ts';
+import { postmarkBackend, sidecarEnv, spawnImageSidecar } from '../test/helpers/sidecar-process.ts';
 import { enqueueAll, waitUntil } from './load.ts';
 import { peakRssMiB, rssMiB } from './measure.ts';
 import { httpTarget } from './targets.ts';
@@ -35,13 +35,23 @@ if (spawnSync('npm', ['run', 'build', '--silent'], { stdio: 'inherit' }).status 
 const dataDir = await mkdtemp(path.join(tmpdir(), 'post-office-footprint-'));
 const embedded = process.env.DATABASE_URL ? undefined : await startEmbeddedPostgres(dataDir, createLogger('warn'));
 const databaseUrl = process.env.DATABASE_URL ?? embedded!.url;
-/** VmRSS of a sidecar started with `env`, once it has settled. */
-async function idleRss(env: Record<string, string>): Promise<string> {
+/**
+ * VmRSS of a sidecar started with `env`, once it has settled; with `used`, also once it has
+ * settled again after enqueues by batch and one by one (its routes' schemas compiled).
+ */
+async function idleRss(env: Record<string, string>, used = false): Promise<string> {
   // A Postmark backend (nothing is sent): the provider kind most deployments use.
-  const sidecar = await spawnSidecarProcess(sidecarEnv(databaseUrl, { POST_OFFICE_BACKENDS: postmarkBackend('http://127.0.0.1:9'), ...env }), imageCommand());
+  const sidecar = await spawnImageSidecar(sidecarEnv(databaseUrl, { POST_OFFICE_BACKENDS: postmarkBackend('http://127.0.0.1:9'), ...env }));
   try {
     await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
-    return `${(await rssMiB(sidecar.child.pid!)).toFixed(0)} MiB`;
+    const idle = `${(await rssMiB(sidecar.child.pid!)).toFixed(0)} MiB`;
+    if (!used) return idle;
+    // Scheduled a year ahead, so that the sidecars measured after this one have nothing to send.
+    const fields = { scheduled_at: new Date(Date.now() + 365 * 86_400_000).toISOString() };
+    await enqueueAll(sidecar.apiUrl, { mode: 'batch', emails: 1000, batchSize: 500, concurrency: 2, fields });
+    await enqueueAll(sidecar.apiUrl, { mode: 'single', emails: 100, batchSize: 1, concurrency: 4, fields });
+    await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
+    return `${idle} (${(await rssMiB(sidecar.child.pid!)).toFixed(0)} MiB after 1,000 emails by batch and 100 one by one)`;
   } finally {
     sidecar.child.kill('SIGTERM');
     await sidecar.exited;
@@ -51,10 +61,10 @@ async function idleRss(env: Record<string, string>): Promise<string> {
 /** The default sidecar through a burst: its peak, and its RSS once the threads have stopped. */
 async function afterBurst(): Promise<void> {
   const target = await httpTarget({ batch: false });
-  const sidecar = await spawnSidecarProcess(sidecarEnv(databaseUrl, {
+  const sidecar = await spawnImageSidecar(sidecarEnv(databaseUrl, {
     POST_OFFICE_BACKENDS: target.backends,
     POST_OFFICE_THREAD_IDLE_SECONDS: String(BURST_THREAD_IDLE_SECONDS),
-  }), imageCommand());
+  }));
   try {
     await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
     const before = await rssMiB(sidecar.child.pid!);
@@ -74,7 +84,7 @@ console.log('| sidecar | idle RSS (default: no thread runs) | idle RSS, threads 
 try {
   for (const { name, env, threads } of configurations) {
     const running = threads ? await idleRss({ ...env, POST_OFFICE_THREAD_IDLE_SECONDS: '0' }) : '–';
-    console.log(`| ${name} | ${await idleRss(env)} | ${running} |`);
+    console.log(`| ${name} | ${await idleRss(env, !threads)} | ${running} |`);
   }
   await afterBurst();
 } finally {

@@ -20,7 +20,7 @@ import { startEmbeddedPostgres, type EmbeddedDatabase } from '../src/database/em
 import { migrate } from '../src/database/migrate.ts';
 import { createLogger } from '../src/logger.ts';
 import { startPgBouncer, type PgBouncer } from '../test/helpers/pgbouncer.ts';
-import { imageCommand, postmarkBackend, sidecarEnv, spawnSidecarProcess, type SidecarProcess } from '../test/helpers/sidecar-process.ts';
+import { postmarkBackend, sidecarEnv, spawnImageSidecar, type SidecarProcess } from '../test/helpers/sidecar-process.ts';
 import { cpuSample, rssMiB } from './measure.ts';
 
 const { values } = parseArgs({
@@ -102,13 +102,13 @@ try {
   for (const size of sizes) {
     while (sidecars.length < size) {
       const batch = Math.min(10, size - sidecars.length);
-      sidecars.push(...await Promise.all(Array.from({ length: batch }, () => spawnSidecarProcess(sidecarEnv(sidecarUrl, {
+      sidecars.push(...await Promise.all(Array.from({ length: batch }, () => spawnImageSidecar(sidecarEnv(sidecarUrl, {
         POST_OFFICE_BACKENDS: postmarkBackend('http://127.0.0.1:9'),
         POST_OFFICE_THREADS: '1',
         POST_OFFICE_POLL_SECONDS: '1',
         ...(values.pgbouncer ? { POST_OFFICE_LISTEN: 'off' } : {}),
         ...extraEnv,
-      }), imageCommand()))));
+      })))));
     }
     await new Promise((resolve) => setTimeout(resolve, WARM_UP_MS));
     const pids = await postgresPids(dataDir);

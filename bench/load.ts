@@ -10,6 +10,8 @@ export interface LoadOptions {
   emails: number;
   batchSize: number;
   concurrency: number;
+  /** More fields for every email (e.g. a scheduled_at that keeps them from being sent). */
+  fields?: Record<string, unknown>;
 }
 
 export interface LoadResult {
@@ -19,10 +21,11 @@ export interface LoadResult {
   enqueueMs: number;
 }
 
-const email = (i: number) => ({ from: 'bench@example.com', to: `user${i}@example.com`, subject: `bench ${i}`, text: 'Hello from the benchmark.' });
+const baseEmail = (i: number) => ({ from: 'bench@example.com', to: `user${i}@example.com`, subject: `bench ${i}`, text: 'Hello from the benchmark.' });
 
 function requests(options: LoadOptions): { path: string; body: unknown }[] {
   const { emails, batchSize } = options;
+  const email = (i: number) => ({ ...baseEmail(i), ...options.fields });
   if (options.mode === 'single') return Array.from({ length: emails }, (_, i) => ({ path: '/v1/emails', body: email(i) }));
   return Array.from({ length: Math.ceil(emails / batchSize) }, (_, b) => ({
     path: '/v1/emails/batch',

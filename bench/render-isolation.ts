@@ -14,7 +14,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { startEmbeddedPostgres } from '../src/database/embedded.ts';
 import { createLogger } from '../src/logger.ts';
-import { imageCommand, postmarkBackend, sidecarEnv, spawnSidecarProcess } from '../test/helpers/sidecar-process.ts';
+import { postmarkBackend, sidecarEnv, spawnImageSidecar } from '../test/helpers/sidecar-process.ts';
 import { percentile } from './load.ts';
 
 const { values } = parseArgs({ options: { elements: { type: 'string', default: '30000' }, enqueues: { type: 'string', default: '300' } } });
@@ -32,7 +32,7 @@ const dataDir = await mkdtemp(path.join(tmpdir(), 'post-office-render-'));
 const embedded = process.env.DATABASE_URL ? undefined : await startEmbeddedPostgres(dataDir, createLogger('warn'));
 const databaseUrl = process.env.DATABASE_URL ?? embedded!.url;
 // No sending: a backend nothing listens on, and the dispatcher's threads only render here.
-const sidecar = await spawnSidecarProcess(sidecarEnv(databaseUrl, { POST_OFFICE_BACKENDS: postmarkBackend('http://127.0.0.1:9') }), imageCommand());
+const sidecar = await spawnImageSidecar(sidecarEnv(databaseUrl, { POST_OFFICE_BACKENDS: postmarkBackend('http://127.0.0.1:9') }));
 
 let cutOff = 0;
 

@@ -1,4 +1,5 @@
 // The entry point: the only module that binds ports and handles signals.
+import './lazy-builtins.ts'; // first: before Fastify loads
 import { loadConfig } from './config.ts';
 import { ConfigError } from './errors.ts';
 import { createLogger } from './logger.ts';

@@ -22,7 +22,7 @@ export const layers: readonly (readonly string[])[] = [
   ['store'],
   ['providers', 'templates'],
   ['email'],
-  ['errors.ts', 'error-log.ts', 'logger.ts', 'version.ts'],
+  ['errors.ts', 'error-log.ts', 'logger.ts', 'version.ts', 'lazy-builtins.ts'],
 ];
 
 const rank = new Map(layers.flatMap((units, index) => units.map((unit) => [unit, layers.length - index] as const)));

@@ -17,6 +17,7 @@ import type { QueueStore } from '../store/store.ts';
 import type { Renderer } from '../templates/renderer.ts';
 import { version } from '../version.ts';
 import { emailsApi } from './emails-api.ts';
+import { lazySchemaController } from './lazy-schemas.ts';
 import { describeInvalidJson, handleError, handleNotFound } from './errors.ts';
 import { suppressionsApi } from './suppressions-api.ts';
 import { templatesApi } from './templates-api.ts';
@@ -46,6 +47,7 @@ export async function buildApi(deps: ApiDeps) {
     // Template names may be 128 characters; a longer path parameter should meet the route's
     // schema (a 400 naming the field), not the router's bare 414.
     routerOptions: { maxParamLength: 512 },
+    schemaController: lazySchemaController,
   });
   // Only JSON is accepted; Fastify's built-in text/plain parser would turn 415 into a 400.
   app.removeContentTypeParser('text/plain');
@@ -124,7 +126,8 @@ async function registerRoutes(app: FastifyInstance<RawServerDefault, IncomingMes
  */
 async function openapiDocument(deps: ApiDeps): Promise<string> {
   const { default: swagger } = await import('@fastify/swagger');
-  const documenting = Fastify({ loggerInstance: deps.logger });
+  // Its handlers never run, so with lazySchemaController no schema of it is ever compiled.
+  const documenting = Fastify({ loggerInstance: deps.logger, schemaController: lazySchemaController });
   try {
     await documenting.register(swagger, {
       openapi: {

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { defer } from '../helpers/cleanup.ts';
 import { createTestDatabase } from '../helpers/database.ts';
-import { imageCommand } from '../helpers/sidecar-process.ts';
+import { imageCommand, imageEnv } from '../helpers/sidecar-process.ts';
 import { freePort, run, startServer, waitFor } from './support/processes.ts';
 import { repoRoot } from './support/tools.ts';
 
@@ -48,7 +48,7 @@ test('Dockerfile: multi-stage, type-checked, prod deps only, non-root, node as t
   assert.match(runtime, /^EXPOSE 8587 8588 9587$/m);
   assert.match(runtime, /^CMD \["node", (?:"--[\w-]+=\w+", )*"dist\/src\/main\.js"\]$/m);
   assert.doesNotMatch(runtime, /npm (start|run)/);
-  assert.match(runtime, /POST_OFFICE_DATA_DIR=\/data/);
+  assert.deepEqual(imageEnv(), { NODE_ENV: 'production', POST_OFFICE_DATA_DIR: '/data', MALLOC_ARENA_MAX: '2' });
 
   // The build context is only what the image needs.
   const ignore = (await readFile(path.join(repoRoot, '.dockerignore'), 'utf8')).split('\n').filter((line) => line && !line.startsWith('#'));
@@ -98,9 +98,10 @@ test('production path: npm run build, npm ci --omit=dev, the image\'s CMD, /read
 
   const port = await freePort();
   const adminPort = await freePort();
+  // The image's ENV (NODE_ENV, MALLOC_ARENA_MAX, ...), then this machine's paths and ports.
   const env: Record<string, string> = {
+    ...imageEnv(),
     PATH,
-    NODE_ENV: 'production',
     TMPDIR: scratch,
     HOME: data,
     POST_OFFICE_DATA_DIR: data,

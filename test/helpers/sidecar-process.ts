@@ -49,6 +49,29 @@ export function imageCommand(): string[] {
 }
 
 /**
+ * The image's environment, read from the ENV instructions of the Dockerfile's last stage
+ * (NODE_ENV, MALLOC_ARENA_MAX, ...), so a process started with imageCommand() runs as the image does.
+ */
+export function imageEnv(): Env {
+  const dockerfile = readFileSync(path.join(repoRoot, 'Dockerfile'), 'utf8').replace(/\\\n/g, ' ');
+  const runtimeStage = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
+  const env: Env = {};
+  for (const [, pairs] of runtimeStage.matchAll(/^ENV (.+)$/gm)) {
+    for (const pair of pairs!.trim().split(/\s+/)) {
+      const [name, value] = pair.split(/=(.*)/s);
+      if (value === undefined) throw new Error(`the Dockerfile's ENV ${pair} is not NAME=value`);
+      env[name!] = value;
+    }
+  }
+  return env;
+}
+
+/** A sidecar running exactly as the image runs it: its command and its environment, then `env`. */
+export function spawnImageSidecar(env: Env): Promise<SidecarProcess> {
+  return spawnSidecarProcess({ ...imageEnv(), ...env }, imageCommand());
+}
+
+/**
  * A sidecar as a child process — `node src/main.ts`, or with `args` another command line such as
  * imageCommand() — resolving once it logs that it is ready.
  */
