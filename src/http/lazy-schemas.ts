@@ -4,6 +4,7 @@
 // These factories hand Fastify its own compilers (@fastify/ajv-compiler and
 // @fastify/fast-json-stringify-compiler, with the same options) wrapped so that a route's schema
 // is compiled the first time a request needs it: what is accepted, refused and sent is unchanged.
+// The price is paid once per route and process: the first POST /v1/emails takes about 60 ms more.
 // Every route's schemas are exercised by the tests, so a broken schema still fails there.
 //
 // One difference from Fastify's built-in path: with a compiler of its own, Fastify does not
