@@ -1,8 +1,8 @@
 // Fastify (lib/server.js) and prom-client (lib/pushgateway.js) require node:https and node:http2
 // when they load, for features this sidecar never uses: TLS and HTTP/2 servers, a Pushgateway.
-// Loading them costs ≈ 3 MiB of RSS (OpenSSL's TLS state, nghttp2), a tenth of an idle sidecar's
-// own share. These hooks give every importer a stand-in that loads the real module the first time
-// anything of it is used, so a configuration that does use one works exactly as before.
+// Loading them costs 1–3 MiB of RSS (OpenSSL's TLS state, nghttp2; README § Sizing). These hooks
+// give every importer a stand-in that loads the real module the first time anything of it is
+// used, so a configuration that does use one works exactly as before.
 //
 // main.ts imports this module first, so the hooks are in place before Fastify loads. Worker
 // threads do not inherit them: their undici needs TLS anyway.

@@ -17,8 +17,8 @@ import type { QueueStore } from '../store/store.ts';
 import type { Renderer } from '../templates/renderer.ts';
 import { version } from '../version.ts';
 import { emailsApi } from './emails-api.ts';
-import { lazySchemaController } from './lazy-schemas.ts';
 import { describeInvalidJson, handleError, handleNotFound } from './errors.ts';
+import { lazySchemaController } from './lazy-schemas.ts';
 import { suppressionsApi } from './suppressions-api.ts';
 import { templatesApi } from './templates-api.ts';
 

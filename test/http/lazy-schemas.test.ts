@@ -65,3 +65,9 @@ test('a route\'s schema is compiled on its first request, not at start', async (
   assert.equal((await lazy.inject({ method: 'POST', url: '/broken', payload: { name: 'x' } })).statusCode, 500);
   await lazy.close();
 });
+
+test('a headers schema with an upper-case name fails at start, as it would never match', async () => {
+  const fastify = Fastify({ schemaController: lazySchemaController });
+  fastify.post('/x', { schema: { headers: { type: 'object', properties: { 'Idempotency-Key': { type: 'string' } } } } }, async () => ({}));
+  await assert.rejects(async () => { await fastify.ready(); }, /POST \/x: headers schema property 'Idempotency-Key' must be lower case/);
+});
