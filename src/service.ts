@@ -3,8 +3,8 @@
 //          → events sender → listeners (API, admin, webhooks)
 //   stop:  readiness 503 → API and webhook listener closed → dispatcher drained → events sender
 //          stopped (in-flight POSTs within what is left of the grace) → workers (and their Agents)
-//          closed → retention job stopped (after its current batch) → admin + pg pool closed
-//          → embedded database stopped.
+//          closed → retention job stopped (after its current batch) → admin + pg pool closed (its last
+//          connection gone) → embedded database stopped.
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import fastifyPostgres from '@fastify/postgres';
@@ -13,6 +13,7 @@ import type { Logger } from 'pino';
 import type { Config } from './config.ts';
 import { assertDataDirFree } from './database/data-dir-lock.ts';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './database/embedded.ts';
+import { followConnections } from './database/open-connections.ts';
 import { DatabaseHealth } from './database/health.ts';
 import { loadMigrations, migrate, MigrationLockTimeout } from './database/migrate.ts';
 import { CircuitBreaker } from './delivery/circuit-breaker.ts';
@@ -118,6 +119,7 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
   });
   // An idle client's connection dying (database restart) must not crash the process.
   admin.pg.pool.on('error', (err) => logger.warn({ err: err.message }, 'idle database connection lost'));
+  const connections = followConnections(admin.pg.pool);
   // Events on: every status change also writes its app_events row, and wakes this sidecar's sender.
   let events: AppEvents | undefined;
   const store = new QueueStore(admin.pg.pool, { appEvents: config.events !== undefined, onAppEvents: () => events?.wake() });
@@ -190,6 +192,7 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
       health.stop();
       await retentionStopped;
       await admin.close();
+      await connections.closed();
       await embedded?.stop();
       logger.info('post office stopped');
     })();

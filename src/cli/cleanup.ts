@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { dataDirectory, databaseUrl } from '../config.ts';
 import { openDataDirDatabase, type DataDirDatabase } from '../database/data-dir-database.ts';
+import { followConnections } from '../database/open-connections.ts';
 import { ConfigError } from '../errors.ts';
 import { createLogger } from '../logger.ts';
 import { RetentionStore, type RetentionSession } from '../store/retention-store.ts';
@@ -99,6 +100,7 @@ if (connectionString === undefined) {
 }
 
 const pool = new pg.Pool({ connectionString, max: 2, connectionTimeoutMillis: 10_000 });
+const connections = followConnections(pool);
 // A connection lost while idle must become a clear failure, not an unhandled 'error' event.
 pool.on('error', (err) => fail(`database connection lost: ${err.message}`, 1));
 const store = new RetentionStore(pool);
@@ -156,5 +158,6 @@ try {
   code = 1;
 }
 await pool.end();
+await connections.closed();
 await embedded?.stop();
 process.exit(code);
