@@ -12,6 +12,7 @@ import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { startEmbeddedPostgres } from '../src/database/embedded.ts';
 import { migrate } from '../src/database/migrate.ts';
+import { followConnections } from '../src/database/open-connections.ts';
 import { validateEmail } from '../src/email/validate.ts';
 import { createLogger } from '../src/logger.ts';
 import { QueueStore } from '../src/store/store.ts';
@@ -32,6 +33,7 @@ const embedded = process.env.DATABASE_URL ? undefined : await startEmbeddedPostg
 const databaseUrl = process.env.DATABASE_URL ?? embedded!.url;
 await migrate(databaseUrl);
 const pool = new pg.Pool({ connectionString: databaseUrl, max: 4 });
+const connections = followConnections(pool);
 const store = new QueueStore(pool);
 await pool.query('TRUNCATE emails, email_logs, idempotency_keys CASCADE');
 
@@ -95,5 +97,6 @@ const ratio = (a: number, b: number) => `${((a / b - 1) * 100).toFixed(1)}%`;
 console.log(`change vs empty: enqueue p50 ${ratio(full.enqueueP50, empty.enqueueP50)}, claim+complete p50 ${ratio(full.claimP50, empty.claimP50)}`);
 
 await pool.end();
+await connections.closed();
 await embedded?.stop();
 await rm(dataDir, { recursive: true, force: true });

@@ -5,6 +5,7 @@ import pg from 'pg';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Config, EventsConfig } from '../config.ts';
+import { followConnections } from '../database/open-connections.ts';
 import { createAppEventMetrics } from '../metrics/main-metrics.ts';
 import { AppEventStore } from '../store/app-event-store.ts';
 import { DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT_MS, EventSender } from './sender.ts';
@@ -13,7 +14,7 @@ export interface AppEvents {
   start(): void;
   /** Rows were just written in this process: send now rather than at the next poll. */
   wake(): void;
-  /** Stops the sender (in-flight POSTs get `graceMs`), then closes its connection. */
+  /** Stops the sender (in-flight POSTs get `graceMs`), then closes its connection and waits until it has closed. */
   stop(graceMs: number): Promise<void>;
 }
 
@@ -24,6 +25,7 @@ export function buildAppEvents(
   const pool = new pg.Pool({ connectionString: deps.databaseUrl, max: 1, connectionTimeoutMillis: 2000, query_timeout: 15_000 });
   // A dropped idle connection (database restart) is replaced on the next query.
   pool.on('error', (err) => deps.logger.warn({ err: err.message }, 'idle events database connection lost'));
+  const connections = followConnections(pool);
   const store = new AppEventStore(pool);
   const sender = new EventSender({
     url: config.events.url,
@@ -40,7 +42,9 @@ export function buildAppEvents(
     wake: () => sender.wake(),
     async stop(graceMs) {
       await sender.stop(graceMs);
+      // Gone, not just asked to go, before the service stops an embedded database.
       await pool.end();
+      await connections.closed();
     },
   };
 }
